@@ -1,0 +1,67 @@
+# q7x2 — every target sets itself up: a fresh clone needs only python3 (3.11+), make and a package index.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORPUS ?=
+OUT ?=
+
+# Keep Jupyter, IPython and matplotlib state inside the project: register nothing in $HOME.
+export JUPYTER_CONFIG_DIR := $(CURDIR)/$(VENV)/etc/jupyter
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/$(VENV)/var/jupyter/runtime
+export JUPYTERLAB_SETTINGS_DIR := $(CURDIR)/$(VENV)/etc/jupyterlab/settings
+export JUPYTERLAB_WORKSPACES_DIR := $(CURDIR)/$(VENV)/etc/jupyterlab/workspaces
+export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
+export MPLCONFIGDIR := $(CURDIR)/$(VENV)/etc/matplotlib
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# No progress bars in executed notebooks.
+export Q7X2_PROGRESS := 0
+
+.PHONY: help env figures test lint unit nbval lab lock clean distclean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+env: $(STAMP) ## create .venv and install the package with its pinned dependencies
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "q7x2 needs Python 3.11 or newer (pandas 3); set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+figures: $(STAMP) ## run every notebook (papermill) and write figures/; CORPUS=<path> OUT=<dir> for another corpus
+	$(BIN)/q7x2 figures $(if $(CORPUS),--corpus "$(CORPUS)") $(if $(OUT),--out "$(OUT)")
+
+test: lint unit nbval ## lint, unit tests, and nbval against the committed notebook outputs
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check q7x2_lib tests benchmarks
+
+unit: $(STAMP) ## the unit tests
+	$(BIN)/pytest tests
+
+nbval: $(STAMP) ## re-run the notebooks and compare with their committed outputs
+	$(BIN)/pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg \
+		-p no:cacheprovider -o filterwarnings=error
+
+lab: $(STAMP) ## open JupyterLab on the notebooks with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lock: ## re-resolve the dependencies from pyproject.toml and rewrite requirements.lock
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	rm -rf $(VENV)-lock
+
+clean: ## remove caches and runs/ (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache .hypothesis runs
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)

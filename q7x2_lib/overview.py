@@ -1,0 +1,41 @@
+"""Corpus overview tables: one row per conversation with its pair, size, duration and words."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["conversation_overview", "words_per_speaker"]
+
+
+def words_per_speaker(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.DataFrame:
+    """Words and messages per conversation and speaker.
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``speaker``, ``n_messages``, ``n_words``, in order of appearance.
+    """
+    m = messages if include_seed else messages[~messages["is_seed"]]
+    return (m.groupby(["conversation_id", "speaker"], sort=False, observed=True)
+             .agg(n_messages=("turn", "size"), n_words=("n_words", "sum"))
+             .reset_index())
+
+
+def conversation_overview(conversations: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame:
+    """One readable row per conversation.
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``pair`` (the title), ``format``, ``n_messages``, ``duration_s``,
+        ``words`` (``"speaker: n"`` for each speaker, seed excluded), ``n_words``.
+    """
+    per = words_per_speaker(messages)
+    label = per["speaker"] + ": " + per["n_words"].astype("string")
+    words = label.groupby(per["conversation_id"], sort=False).agg("; ".join).rename("words")
+    totals = per.groupby("conversation_id")["n_words"].sum().rename("n_words")
+    out = conversations[["conversation_id", "title", "format", "n_messages", "duration_s"]]
+    out = out.rename(columns={"title": "pair"}).merge(words, on="conversation_id", how="left")
+    out = out.merge(totals, on="conversation_id", how="left")
+    out["n_words"] = out["n_words"].fillna(0).astype("int64")
+    return out

@@ -1,0 +1,116 @@
+"""Shared plotting machinery: theme, colour-blind-safe palettes, the length scale, saving."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .._paths import resolve_path
+
+__all__ = [
+    "FORMATS",
+    "new_figure",
+    "PALETTE",
+    "apply_length_scale",
+    "save_figure",
+    "set_theme",
+    "speaker_palette",
+]
+
+# Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+)
+FORMATS = ("png", "svg")
+_RC = {
+    "svg.hashsalt": "q7x2",  # fixed ids in SVG output, so files only change when the figure does
+    "svg.fonttype": "none",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "axes.titleweight": "bold",
+    "legend.frameon": False,
+}
+
+
+def set_theme() -> None:
+    """Apply the house look (seaborn ticks style, Okabe-Ito colours, deterministic SVG ids)."""
+    sns.set_theme(style="ticks", palette=list(PALETTE), rc=_RC)
+    mpl.rcParams.update(_RC)
+
+
+def speaker_palette(speakers: Iterable[str], *, sort: bool = True) -> dict[str, str]:
+    """Map each distinct speaker to an Okabe-Ito colour.
+
+    Sorted names (the default) give every model the same colour in every figure of a run;
+    ``sort=False`` keeps the order given, so a conversation's two speakers get the two most
+    distinct colours (blue and orange).
+    """
+    names = list(dict.fromkeys(str(s) for s in speakers))
+    names = sorted(names) if sort else names
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def apply_length_scale(
+    ax: Axes, axis: str = "y", *, unit: str = "words", top: float | None = None
+) -> Axes:
+    """Put a message-length axis on a symmetric-log scale that shows zero honestly.
+
+    Lengths run from 0 (an empty message) to hundreds of words: a log scale would drop the zeros,
+    a linear one would flatten everything short. ``symlog`` with a linear range below 1 keeps 0
+    at its place and spreads 1, 10, 100 evenly.
+    """
+    setter = ax.set_yscale if axis == "y" else ax.set_xscale
+    setter("symlog", linthresh=1, linscale=0.5)
+    axis_obj = ax.yaxis if axis == "y" else ax.xaxis
+    axis_obj.set_major_locator(mpl.ticker.FixedLocator([0, 1, 3, 10, 30, 100, 300, 1000, 3000]))
+    axis_obj.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
+    (ax.set_ylabel if axis == "y" else ax.set_xlabel)(f"length ({unit}, symlog scale)")
+    axis_obj.set_minor_locator(mpl.ticker.NullLocator())
+    lim = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    upper = top * 1.4 if top is not None else lim[1]
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(-0.3, max(upper, 3))
+    return ax
+
+
+def save_figure(
+    fig: Figure, name: str, out_dir: str | os.PathLike[str] = "figures",
+    *, formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format, byte-identical across runs.
+
+    Relative ``out_dir`` resolves against the project root. Timestamps and software versions are
+    left out of the files' metadata, so re-running on unchanged data leaves them unchanged.
+    Returns the paths written.
+    """
+    out = resolve_path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = out / f"{name}.{fmt}"
+        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+        with mpl.rc_context({"svg.hashsalt": "q7x2"}):
+            fig.savefig(path, format=fmt, metadata=metadata, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, float] = (5.5, 3.2),
+               sharey: bool = False, sharex: bool = False) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n_panels`` axes laid out in up to ``ncols`` columns; unused axes hidden."""
+    ncols = max(1, min(ncols, n_panels))
+    nrows = -(-n_panels // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+        squeeze=False, sharey=sharey, sharex=sharex, layout="constrained",
+    )
+    flat = list(axes.ravel())
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels]

@@ -1,0 +1,76 @@
+"""What every reader returns, and the decoding every reader shares."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import TranscriptParseError
+
+__all__ = ["ParsedTranscript", "decode_text", "line_of"]
+
+_BOM = "\ufeff"
+
+
+@dataclass
+class ParsedTranscript:
+    """One conversation as a reader found it: metadata, parallel message columns, findings."""
+
+    path: str
+    format: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    speakers: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    seeds: list[bool] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, speaker: str, text: str, line: int, *, seed: bool = False) -> None:
+        """Append one message: line endings normalised to LF, surrounding whitespace stripped."""
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        self.speakers.append(speaker)
+        self.texts.append(text.strip())
+        self.lines.append(line)
+        self.seeds.append(seed)
+
+    def problem(self, kind: str, detail: str, line: int | None = None) -> None:
+        """Record a finding that does not stop the file from loading."""
+        self.problems.append({"source": self.path, "line": line, "kind": kind, "detail": detail})
+
+
+def line_of(text: str, pos: int) -> int:
+    """1-based line number of character offset ``pos`` in ``text``."""
+    return text.count("\n", 0, pos) + 1
+
+
+def decode_text(data: bytes, path: str | os.PathLike[str]) -> str:
+    """Decode UTF-8 ``data`` (BOM dropped) and normalise CRLF/CR line endings to LF.
+
+    Raises ``TranscriptParseError`` naming the file and line for empty files, binary data and
+    bytes that are not UTF-8.
+    """
+    if not data.strip():
+        what = "the file is empty" if not data else "the file holds only whitespace"
+        line = data.count(b"\n") + 1 if data else 1
+        raise TranscriptParseError(f"{what}: expected a transcript", path, line)
+    nul = data.find(b"\x00")
+    if nul != -1:
+        raise TranscriptParseError(
+            "binary data (a NUL byte), not a text transcript", path, data.count(b"\n", 0, nul) + 1
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start:exc.start + 1].hex()
+        raise TranscriptParseError(
+            f"bytes that are not UTF-8 (0x{bad} at byte {exc.start}); re-save the file as UTF-8",
+            path, line,
+        ) from None
+    if text.startswith(_BOM):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text

@@ -1,0 +1,191 @@
+"""Readers for the markdown and JSON exports of the `nielsrolf/attractors` orchestrator."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pandas as pd
+
+from ..errors import TranscriptParseError
+from ._base import ParsedTranscript, line_of
+
+__all__ = ["looks_like_markdown", "looks_like_json", "parse_markdown", "parse_json"]
+
+FORMAT_MD = "attractors-md"
+FORMAT_JSON = "attractors-json"
+_ARROW = " ↔ "
+_TITLE_RE = re.compile(r"# (?P<title>[^\n]*)\n")
+_FIELD_RE = re.compile(r"\*\*(?P<key>Started|Ended|Messages):\*\*[ \t]*(?P<value>[^\n]*)")
+_RULE_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_ANY_HEADER = r"### (?P<name>[^\n]+?)[ \t]*\n"
+_TRAILING_RULE_RE = re.compile(r"\n?---[ \t]*\Z")
+_JSON_KEYS = ("model_a", "model_b", "messages")
+
+
+def looks_like_markdown(text: str) -> bool:
+    """An attractors markdown export opens with a ``# A ↔ B`` title or a ``### Speaker`` block."""
+    head = text.lstrip("\n")
+    return head.startswith("### ") or (head.startswith("# ") and _ARROW in head.split("\n", 1)[0])
+
+
+def looks_like_json(text: str) -> bool:
+    """An attractors JSON export is an object with ``model_a``, ``model_b`` and ``messages``."""
+    head = text.lstrip()
+    return head.startswith("{") and all(f'"{k}"' in head for k in _JSON_KEYS)
+
+
+def _block_re(participants: list[str]) -> re.Pattern[str]:
+    # A block opens the file's message section or follows a `---` line and a blank line; with a
+    # title, only a participant's name opens one (so a body's own `### Notes` stays in the body).
+    # The exporter writes exactly "---\n\n### NAME\n": anything looser would split bodies that
+    # merely contain a rule and a heading.
+    name = "|".join(re.escape(p) for p in sorted(participants, key=len, reverse=True))
+    header = rf"### (?P<name>{name})\n" if participants else _ANY_HEADER
+    return re.compile(rf"(?:\A|(?<=\n)---\n\n){header}")
+
+
+def _parse_header(text: str, doc: ParsedTranscript) -> tuple[list[str], int]:
+    """Read title and fields; return the participants and the offset where blocks begin."""
+    title = _TITLE_RE.match(text)
+    if title is None:
+        return [], 0
+    names = [n.strip() for n in title["title"].split(_ARROW.strip())]
+    names = [n for n in names if n]
+    doc.meta["title"] = title["title"].strip()
+    rule = _RULE_RE.search(text, title.end())
+    end = rule.start() if rule else len(text)
+    for m in _FIELD_RE.finditer(text, title.end(), end):
+        doc.meta[m["key"].lower()] = (m["value"].strip(), line_of(text, m.start()))
+    if rule is None:
+        raise TranscriptParseError(
+            "no '---' line after the title and fields: expected the message blocks to follow one",
+            doc.path, line_of(text, len(text)),
+        )
+    return names, rule.end() + 1
+
+
+def parse_markdown(text: str, path: str) -> ParsedTranscript:
+    """Parse an attractors markdown export (already decoded) into a ``ParsedTranscript``."""
+    doc = ParsedTranscript(path=path, format=FORMAT_MD)
+    names, start = _parse_header(text, doc)
+    body = text[start:].lstrip("\n")
+    offset = len(text) - len(body)
+    headers = list(_block_re(names).finditer(body))
+    if not headers:
+        expected = " or ".join(f"'### {n}'" for n in names) or "'### Speaker'"
+        raise TranscriptParseError(
+            f"no message blocks: expected a line {expected} after the header",
+            path, line_of(text, offset),
+        )
+    if headers[0].start() != 0:
+        raise TranscriptParseError(
+            f"text before the first message block: expected '### {headers[0]['name']}'",
+            path, line_of(text, offset),
+        )
+    bounds = [h.start() for h in headers[1:]] + [len(body)]
+    line = line_of(text, offset)
+    prev = 0
+    for i, (h, stop) in enumerate(zip(headers, bounds, strict=True)):
+        line += body.count("\n", prev, h.start())
+        prev = h.start()
+        chunk = body[h.end():stop]
+        chunk = _TRAILING_RULE_RE.sub("", chunk.rstrip()) if i == len(headers) - 1 else chunk
+        doc.add(h["name"], chunk, line, seed=i == 0)
+    _finish_markdown(doc, names)
+    return doc
+
+
+def _finish_markdown(doc: ParsedTranscript, names: list[str]) -> None:
+    meta = doc.meta
+    names = names or list(dict.fromkeys(doc.speakers))
+    doc.meta = {"title": meta.get("title"), "participants": tuple(names)}
+    for key in ("started", "ended"):
+        value, line = meta.get(key, (None, None))
+        doc.meta[key] = _timestamp(value, doc, line, key) if value else None
+    declared, line = meta.get("messages", (None, None))
+    doc.meta["n_messages_declared"] = _declared(declared, doc, line)
+    if "title" in meta and "ended" not in meta:
+        doc.problem("missing_end_time", "no **Ended:** line: the run was cut off before the end")
+
+
+def _declared(value: str | None, doc: ParsedTranscript, line: int | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        doc.problem("bad_field", f"**Messages:** {value!r} is not a whole number", line)
+        return None
+    n = int(value)
+    if n != len(doc.texts):
+        doc.problem(
+            "message_count_mismatch",
+            f"**Messages:** says {n} but {len(doc.texts)} message blocks were found; all kept",
+            line,
+        )
+    return n
+
+
+def _timestamp(value: str | None, doc: ParsedTranscript, line: int | None, key: str):
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        doc.problem("bad_field", f"{key} time {value!r} is not a date and time", line)
+        return None
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def parse_json(text: str, path: str) -> ParsedTranscript:
+    """Parse an attractors JSON export (already decoded) into a ``ParsedTranscript``."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TranscriptParseError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+    if not isinstance(data, dict) or any(k not in data for k in _JSON_KEYS):
+        raise TranscriptParseError(
+            "JSON is not an attractors export: expected an object with model_a, model_b, messages",
+            path, 1,
+        )
+    msgs = data["messages"]
+    if not isinstance(msgs, list):
+        raise TranscriptParseError("'messages' must be a list", path, _key_line(text, "messages"))
+    doc = ParsedTranscript(path=path, format=FORMAT_JSON)
+    lines = _content_lines(text)
+    for i, m in enumerate(msgs):
+        _add_json_message(doc, m, i, lines[i] if i < len(lines) else 1)
+    names = [str(data["model_a"]), str(data["model_b"])]
+    doc.meta = {"title": _ARROW.join(names), "participants": tuple(names),
+                "n_messages_declared": None}
+    for key in ("started", "ended"):
+        value = data.get(f"{key}_at")
+        doc.meta[key] = _timestamp(value, doc, None, key) if value else None
+    if data.get("ended_at") is None:
+        doc.problem("missing_end_time", "ended_at is null: the run was cut off before it finished")
+    return doc
+
+
+def _add_json_message(doc: ParsedTranscript, m: Any, i: int, line: int) -> None:
+    if not isinstance(m, dict) or not isinstance(m.get("content"), str):
+        raise TranscriptParseError(
+            f"messages[{i}] must be an object with a string 'content'", doc.path, line
+        )
+    speaker = m.get("speaker")
+    if not isinstance(speaker, str):
+        raise TranscriptParseError(f"messages[{i}] has no string 'speaker'", doc.path, line)
+    doc.add(speaker, m["content"], line, seed=i == 0 and m.get("role") == "user")
+
+
+def _content_lines(text: str) -> list[int]:
+    # Inside JSON strings a quote is escaped, so a bare "content" can only be a key: the n-th one
+    # belongs to the n-th message, which gives every message (and every error) its line.
+    lines, pos, line = [], 0, 1
+    while (hit := text.find('"content"', pos)) != -1:
+        line += text.count("\n", pos, hit)
+        lines.append(line)
+        pos = hit + 1
+    return lines
+
+
+def _key_line(text: str, key: str) -> int:
+    pos = text.find(f'"{key}"')
+    return line_of(text, pos) if pos >= 0 else 1
