@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -82,23 +81,21 @@ def apply_length_scale(
 def save_figure(
     fig: Figure, name: str, out_dir: str | os.PathLike[str] = "figures",
     *, formats: Sequence[str] = FORMATS,
-) -> list[Path]:
+) -> None:
     """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format, byte-identical across runs.
 
     Relative ``out_dir`` resolves against the project root. Timestamps and software versions are
     left out of the files' metadata, so re-running on unchanged data leaves them unchanged.
-    Returns the paths written.
+    Returns nothing, so a notebook cell ending with it shows only the figure (nbval does not
+    honour a trailing ``;``).
     """
     out = resolve_path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
     for fmt in formats:
         path = out / f"{name}.{fmt}"
         metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
         with mpl.rc_context({"svg.hashsalt": "q7x2"}):
             fig.savefig(path, format=fmt, metadata=metadata, bbox_inches="tight")
-        paths.append(path)
-    return paths
 
 
 def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, float] = (5.5, 3.2),
