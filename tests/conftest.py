@@ -5,8 +5,8 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["Q7X2_PROGRESS"] = "0"
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
 
 @pytest.fixture(autouse=True)

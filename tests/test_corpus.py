@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from golden import FIXTURES
 
 import q7x2_lib as q7
-from golden import FIXTURES
 
 VALID = FIXTURES / "valid"
 

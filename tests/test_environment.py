@@ -1,4 +1,4 @@
-"""The conda environment, the lock file and pyproject name the same packages at the same versions."""
+"""environment.yml, requirements.lock and pyproject.toml name the same packages and versions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Readers: golden files for every format and pitfall, and invalid files that raise with a location."""
+"""Readers: golden files for each format and pitfall; invalid files raise with file and line."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from golden import FIXTURES, as_golden, expected_path
 
 import q7x2_lib as q7
-from golden import FIXTURES, as_golden, expected_path
 
 VALID = sorted(p for p in (FIXTURES / "valid").iterdir() if not p.name.endswith(".expected.json"))
 
@@ -37,7 +37,9 @@ def test_markdown_and_json_of_one_conversation_agree() -> None:
 
 def test_text_keeps_markdown_line_break_spaces() -> None:
     text = q7.read_transcript(FIXTURES / "valid" / "basic.md").messages["text"][2]
-    assert text == "Hi there! Tell me something *fascinating*.  \nA second line after a markdown break."
+    assert text == (
+        "Hi there! Tell me something *fascinating*.  \nA second line after a markdown break."
+    )
 
 
 def test_seed_transcripts_match_their_headers() -> None:
@@ -46,7 +48,8 @@ def test_seed_transcripts_match_their_headers() -> None:
     assert corpus.conversations["n_messages"].tolist() == [97, 97, 49, 1]
     assert corpus.messages.groupby("conversation_id")["is_seed"].sum().tolist() == [1, 1, 1, 0]
     letter = corpus.conversations.iloc[3]
-    assert (letter["session"], letter["provider"], letter["speaker_a"]) == (27, "Alibaba", "Qwen3 Max")
+    found = (letter["session"], letter["provider"], letter["speaker_a"])
+    assert found == (27, "Alibaba", "Qwen3 Max")
 
 
 # file, message fragment, line
