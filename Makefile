@@ -51,7 +51,7 @@ nbval: $(STAMP) ## re-run the notebooks and compare with their committed outputs
 		-p no:cacheprovider -o filterwarnings=error
 
 lab: $(STAMP) ## open JupyterLab on the notebooks with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lock: ## re-resolve the dependencies from pyproject.toml and rewrite requirements.lock
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
