@@ -1,0 +1,274 @@
+"""Message-length decay figures: lengths by turn, corpus curves, half-lives, collapse, markers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ._base import PALETTE, apply_length_scale, new_figure, speaker_palette
+
+__all__ = [
+    "ROLE_COLOURS",
+    "choose_view",
+    "plot_decay_summary",
+    "plot_end_marker_share",
+    "plot_length_by_turn",
+    "plot_length_panels",
+    "plot_length_profile",
+]
+
+ROLE_COLOURS = {"opener": PALETTE[0], "responder": PALETTE[1]}
+_X_LABELS = {"turn": "turn (message index)",
+             "relative_position": "relative position in the conversation (turn / length)"}
+_LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0), "fontsize": 8}
+
+
+def choose_view(n_conversations: int, *, max_panels: int = 12) -> str:
+    """``"panels"`` (one panel per conversation) up to ``max_panels`` conversations, else
+    ``"aggregate"`` (corpus curves and distributions)."""
+    if int(max_panels) != max_panels or max_panels < 1:
+        raise ValueError(f"max_panels: got {max_panels!r}; expected an integer >= 1, e.g. 12")
+    return "panels" if n_conversations <= max_panels else "aggregate"
+
+
+def _hue_colours(values: pd.Series, hue: str | None) -> dict[str, str]:
+    if hue == "role":
+        return ROLE_COLOURS
+    return speaker_palette(values) if hue else {}
+
+
+def plot_length_panels(
+    lengths: pd.DataFrame, *, collapse: pd.DataFrame | None = None, ncols: int = 2,
+    unit: str = "words",
+) -> Figure:
+    """One panel per conversation: each message's length by turn, a line per speaker.
+
+    Parameters
+    ----------
+    lengths
+        The output of ``message_lengths``.
+    collapse
+        Optional output of ``collapse_turn``: a dashed line marks each collapse turn.
+    """
+    ids = list(dict.fromkeys(lengths["conversation_id"]))
+    fig, axes = new_figure(max(1, len(ids)), ncols=ncols, sharey=True)
+    top = float(lengths["length"].max()) if len(lengths) else 1.0
+    turns = {} if collapse is None else dict(zip(collapse["conversation_id"],
+                                                 collapse["collapse_turn"], strict=True))
+    for ax, cid in zip(axes, ids, strict=False):
+        conv = lengths.loc[lengths["conversation_id"] == cid]
+        colours = speaker_palette(conv["speaker"], sort=False)
+        for speaker, part in conv.groupby("speaker", sort=False):
+            ax.plot(part["turn"], part["length"], marker="o", markersize=2.5, linewidth=1,
+                    color=colours[speaker], label=speaker)
+        if pd.notna(turns.get(cid, pd.NA)):
+            ax.axvline(turns[cid], color="0.3", linestyle="--", linewidth=1,
+                       label=f"collapse (turn {int(turns[cid])})")
+        apply_length_scale(ax, unit=unit, top=top)
+        ax.set_xlim(min(0, int(conv["turn"].min())) - 0.5, max(1, int(conv["turn"].max())) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(_X_LABELS["turn"])
+        ax.set_title(str(cid), fontsize=9)
+        ax.legend(**_LEGEND)
+    fig.suptitle(f"Message length ({unit}) along each conversation")
+    return fig
+
+
+def _draw_bands(ax: Axes, profile: pd.DataFrame, *, x: str, hue: str | None,
+                estimate: str, labels: dict[str, str] | None = None,
+                bands: bool | None = None) -> None:
+    """Median with IQR band (or mean with CI band) per hue level.
+
+    Bands are drawn for up to three levels unless ``bands`` says otherwise: more overlap into
+    mud. Past the eight palette colours, lines turn dashed so every level stays distinct.
+    """
+    centre, low, high = ("median", "q25", "q75") if estimate == "median" else (
+        "mean", "mean_low", "mean_high")
+    colours = _hue_colours(profile[hue] if hue else pd.Series(dtype=str), hue)
+    groups = list(profile.groupby(hue, sort=True)) if hue else [(None, profile)]
+    bands = len(groups) <= 3 if bands is None else bands
+    for i, (level, part) in enumerate(groups):
+        colour = colours.get(level, PALETTE[0]) if level is not None else PALETTE[0]
+        name = (labels or {}).get(level, level) if level is not None else estimate
+        if bands:
+            ax.fill_between(part[x], part[low], part[high], color=colour, alpha=0.2, linewidth=0)
+        ax.plot(part[x], part[centre], color=colour, marker="o", markersize=2.5, linewidth=1.5,
+                label=name, linestyle="-" if i < len(PALETTE) else "--")
+
+
+def plot_length_profile(
+    profile: pd.DataFrame, *, hue: str | None = "role", estimate: str = "median",
+    bands: bool | None = None, ax: Axes | None = None, unit: str = "words",
+) -> Axes:
+    """Corpus length curve: median with its IQR band (or mean with its bootstrap interval).
+
+    Parameters
+    ----------
+    profile
+        The output of ``length_profile`` (x is ``turn`` or ``relative_position``).
+    hue
+        The split column of ``profile``: ``"role"``, ``"speaker"`` or None.
+    estimate
+        ``"median"`` (band = interquartile range) or ``"mean"`` (band = bootstrap interval).
+    bands
+        Draw the bands; by default only for up to three ``hue`` levels.
+    """
+    if estimate not in ("median", "mean"):
+        raise ValueError(f"estimate: got {estimate!r}; expected 'median' or 'mean'")
+    x = "turn" if "turn" in profile.columns else "relative_position"
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(7, 3.6))
+    _draw_bands(ax, profile, x=x, hue=hue, estimate=estimate, bands=bands)
+    apply_length_scale(ax, unit=unit, top=float(profile["q75"].max()) if len(profile) else None)
+    band = "interquartile range" if estimate == "median" else "95% bootstrap interval"
+    if x == "relative_position":
+        ax.set_xlim(0, 1)
+    ax.set_xlabel(_X_LABELS[x])
+    shown = f" with its {band}" if bands or (bands is None and (
+        not hue or profile[hue].nunique() <= 3)) else ""
+    ax.set_title(f"{estimate.capitalize()} message length{shown}")
+    ax.legend(title=hue, **_LEGEND)
+    return ax
+
+
+def plot_length_by_turn(
+    lengths: pd.DataFrame, profile: pd.DataFrame, *, max_panels: int = 12,
+    collapse: pd.DataFrame | None = None, unit: str = "words",
+) -> Figure:
+    """Length by turn: one panel per conversation for a few, the corpus curve for many.
+
+    ``lengths`` (``message_lengths``) is drawn when it holds at most ``max_panels``
+    conversations, else ``profile`` (``length_profile`` by turn) via :func:`plot_length_profile`.
+    """
+    n_conversations = lengths["conversation_id"].nunique()
+    if choose_view(n_conversations, max_panels=max_panels) == "panels":
+        return plot_length_panels(lengths, collapse=collapse, unit=unit)
+    hue = "role" if "role" in profile.columns else ("speaker" if "speaker" in profile else None)
+    ax = plot_length_profile(profile, hue=hue, unit=unit)
+    ax.set_title(f"Message length by turn across {n_conversations} conversations\n"
+                 "(median and interquartile range)")
+    return ax.figure
+
+
+def _forest(ax: Axes, labels: list[str], centre: np.ndarray, low: np.ndarray,
+            high: np.ndarray, colour: str) -> None:
+    """Dots with interval whiskers, one row per label; infinite ends drawn as arrows."""
+    y = np.arange(len(labels))
+    finite = np.concatenate([v[np.isfinite(v)] for v in (centre, low, high)])
+    edge = float(finite.max()) * 2 if finite.size else 10.0
+    clip = np.where(np.isfinite(high), high, edge)
+    ax.hlines(y, np.where(np.isfinite(low), low, edge), clip, color=colour, linewidth=2)
+    shown = np.isfinite(centre)
+    ax.plot(centre[shown], y[shown], "o", color=colour)
+    arrows = ~np.isfinite(high) & ~np.isnan(high)
+    ax.plot(np.full(arrows.sum(), edge), y[arrows], ">", color=colour)
+    for row in y[np.isinf(centre)]:
+        ax.annotate("never halves", (edge, row), xytext=(-4, 6), textcoords="offset points",
+                    ha="right", fontsize=8, color="0.3")
+    for row in y[np.isnan(centre)]:
+        ax.annotate("no fit (under 2 messages)", (0, row), xycoords=("axes fraction", "data"),
+                    xytext=(4, -3), textcoords="offset points", fontsize=8, color="0.3")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+
+
+def plot_decay_summary(summary: pd.DataFrame, *, max_panels: int = 12) -> Figure:
+    """Half-lives and collapse turns: per conversation for a few, distributions for many.
+
+    Parameters
+    ----------
+    summary
+        The output of ``length_decay_summary``.
+    """
+    fig, (left, right) = new_figure(2, ncols=2, panel_size=(5.5, max(
+        3.2, 0.45 * min(len(summary), max_panels) + 1.2)))
+    if choose_view(len(summary), max_panels=max_panels) == "panels":
+        _decay_panels(left, right, summary)
+    else:
+        _decay_histograms(left, right, summary)
+    fig.suptitle("How fast messages shrink, and when conversations collapse")
+    return fig
+
+
+def _decay_panels(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
+    labels = summary["conversation_id"].astype(str).tolist()
+    cols = summary[["half_life", "half_life_low", "half_life_high"]].astype(float)
+    _forest(left, labels, *(cols[c].to_numpy() for c in cols.columns), PALETTE[0])
+    left.set_xscale("log")
+    left.set_xlabel("half-life of 1 + length (turns, log scale; 95% bootstrap interval)")
+    left.set_title("Half-life of message length")
+    turn = summary["collapse_turn"].astype(float).to_numpy()
+    y = np.arange(len(labels))
+    right.plot(turn, y, "s", color=PALETTE[5])
+    single = summary["n_messages"].to_numpy() < 2
+    for row in y[np.isnan(turn)]:
+        right.annotate("single message" if single[row] else "never collapses", (0, row),
+                       xytext=(4, -3), textcoords="offset points", fontsize=8, color="0.3")
+    right.set_yticks(y, labels, fontsize=8)
+    right.set_ylim(len(labels) - 0.5, -0.5)
+    right.set_xlim(0, max(10.0, float(np.nanmax(turn, initial=0)) * 1.1,
+                          float(summary["n_messages"].max()) if len(summary) else 0))
+    right.set_xlabel("collapse turn (message index)")
+    right.set_title("Turn from which messages stay short")
+
+
+def _decay_histograms(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
+    half = summary["half_life"].astype(float)
+    finite = half[np.isfinite(half)]
+    if len(finite):
+        bins = np.geomspace(max(finite.min(), 0.1), max(finite.max(), 1.0) * 1.01, 25)
+        left.hist(finite, bins=bins, color=PALETTE[0])
+    left.set_xscale("log")
+    left.set_xlabel("half-life of 1 + length (turns, log scale)")
+    left.set_ylabel("conversations")
+    left.set_title(f"Half-life: {len(finite)} of {len(half)} conversations shrink")
+    turn = summary["collapse_turn"].astype(float).dropna()
+    if len(turn):
+        right.hist(turn, bins=25, color=PALETTE[5])
+    right.set_xlabel("collapse turn (message index)")
+    right.set_ylabel("conversations")
+    right.set_title(f"Collapse turn: {len(turn)} of {len(summary)} conversations collapse")
+
+
+def plot_end_marker_share(
+    shares: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None = None
+) -> Axes:
+    """How often each speaker sends only an end marker, or ends a message with one.
+
+    Parameters
+    ----------
+    shares
+        The output of ``end_marker_share`` (``per_speaker=True``).
+
+    A few conversations: a pair of bars per speaker. Many: the distribution of each role's
+    marker-only share across conversations.
+    """
+    n_conversations = shares["conversation_id"].nunique()
+    if ax is None:
+        height = 0.35 * len(shares) + 1.2 if n_conversations <= max_panels else 3.4
+        _, (ax,) = new_figure(1, panel_size=(9, max(3.0, height)))
+    if choose_view(n_conversations, max_panels=max_panels) == "panels":
+        y = np.arange(len(shares))
+        ax.barh(y - 0.2, shares["marker_only_share"], height=0.4, color=PALETTE[0],
+                label="nothing but an end marker")
+        ax.barh(y + 0.2, shares["ends_with_marker_share"], height=0.4, color=PALETTE[1],
+                label="ends with an end marker")
+        ax.set_yticks(y, [f"{c} · {s}" for c, s in zip(shares["conversation_id"],
+                                                         shares["speaker"], strict=True)],
+                      fontsize=8)
+        ax.set_ylim(len(shares) - 0.5, -0.5)
+        ax.set_xlabel("share of the speaker's messages")
+    else:
+        bins = np.linspace(0, 1, 21)
+        for role, part in shares.groupby("role", sort=True):
+            ax.hist(part["marker_only_share"], bins=bins, histtype="step", linewidth=1.5,
+                    color=ROLE_COLOURS.get(role, PALETTE[2]), label=role)
+        ax.set_xlabel("share of a speaker's messages that are nothing but an end marker")
+        ax.set_ylabel("speakers (one per conversation and role)")
+    ax.set_xlim(0, 1)
+    ax.set_title("End markers such as [END]")
+    ax.legend(**_LEGEND)
+    return ax

@@ -1,0 +1,237 @@
+"""Turn-taking figures: word shares, reply ratios, mirroring and echo vs shuffles, model matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ._base import new_figure, speaker_palette
+from .length import _LEGEND, _X_LABELS, ROLE_COLOURS, _draw_bands, choose_view
+
+__all__ = ["plot_against_baseline", "plot_model_matrix", "plot_reply_ratio", "plot_word_share"]
+
+_VALUE_LABELS = {
+    "rho": "Spearman rho, message length vs reply length",
+    "echo": "share of a reply's content words found in the message it answers",
+    "opener_share": "opener's share of the words",
+    "collapse_turn": "collapse turn (median)",
+}
+_REPLY_LABELS = {"opener": "opener replying", "responder": "responder replying"}
+
+
+def plot_word_share(shares: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None = None
+                    ) -> Axes:
+    """Who writes the words: each conversation split between its speakers, or the distribution.
+
+    Parameters
+    ----------
+    shares
+        The output of ``word_share``.
+
+    A few conversations: one stacked bar each (opener first), the opener's 95% bootstrap interval
+    as a whisker on the boundary. Many: a histogram of the opener's share.
+    """
+    ids = list(dict.fromkeys(shares["conversation_id"]))
+    panels = choose_view(len(ids), max_panels=max_panels) == "panels"
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(8, 0.6 * len(ids) + 1.5 if panels else 3.4))
+    opener = shares.loc[shares["role"] == "opener"].set_index("conversation_id")
+    if panels:
+        _share_bars(ax, shares, ids)
+    else:
+        ax.hist(opener["share"].dropna(), bins=np.linspace(0, 1, 21), color=ROLE_COLOURS["opener"])
+        ax.set_xlabel("opener's share of the words")
+        ax.set_ylabel("conversations")
+    ax.axvline(0.5, color="0.3", linestyle="--", linewidth=1)
+    ax.set_xlim(0, 1)
+    ax.set_title("Share of the words written by each speaker")
+    return ax
+
+
+def _share_bars(ax: Axes, shares: pd.DataFrame, ids: list[str]) -> None:
+    colours = speaker_palette(shares["speaker"])
+    for row, cid in enumerate(ids):
+        left = 0.0
+        conv = shares.loc[shares["conversation_id"] == cid].sort_values("role", kind="stable")
+        for _, part in conv.iterrows():
+            share = 0.0 if pd.isna(part["share"]) else float(part["share"])
+            ax.barh(row, share, left=left, color=colours[part["speaker"]], height=0.5)
+            if share > 0.12:
+                ax.text(left + share / 2, row, f"{part['speaker']} {share:.2f}", ha="center",
+                        va="center", fontsize=7, color="white")
+            left += share
+        first = conv.iloc[0]
+        if pd.notna(first["share_low"]):
+            # Drawn just under the bar, so it does not cross the names.
+            ax.errorbar(first["share"], row + 0.36, xerr=[[first["share"] - first["share_low"]],
+                                                         [first["share_high"] - first["share"]]],
+                        color="black", capsize=3, linewidth=1, fmt="|")
+    ax.set_yticks(range(len(ids)), ids, fontsize=8)
+    ax.set_ylim(len(ids) - 0.5, -0.5)
+    ax.set_xlabel("share of the words (opener first; whisker: 95% bootstrap interval)")
+
+
+def plot_reply_ratio(
+    ratios: pd.DataFrame, profile: pd.DataFrame, *, max_panels: int = 12, ncols: int = 2
+) -> Figure:
+    """log2 of reply length over the length answered, along the conversation.
+
+    Parameters
+    ----------
+    ratios
+        The output of ``reply_length_ratio``: drawn per conversation when it holds at most
+        ``max_panels`` conversations.
+    profile
+        The output of ``reply_ratio_profile``: the corpus median and IQR by the replier's role,
+        drawn for larger corpora.
+    """
+    ids = list(dict.fromkeys(ratios["conversation_id"]))
+    if choose_view(len(ids), max_panels=max_panels) == "aggregate":
+        fig, (ax,) = new_figure(1, panel_size=(7, 3.6))
+        x = "turn" if "turn" in profile.columns else "relative_position"
+        _draw_bands(ax, profile, x=x, hue="role", estimate="median", labels=_REPLY_LABELS)
+        ax.set_xlabel(_X_LABELS[x])
+        ax.set_title(f"Reply length over length answered, {len(ids)} conversations\n"
+                     "(median and interquartile range)")
+        _ratio_axis(ax)
+        return fig
+    fig, axes = new_figure(max(1, len(ids)), ncols=ncols, sharey=True)
+    for ax, cid in zip(axes, ids, strict=False):
+        conv = ratios.loc[ratios["conversation_id"] == cid]
+        colours = speaker_palette(conv["speaker"], sort=False)
+        for speaker, part in conv.groupby("speaker", sort=False):
+            ax.plot(part["turn"], part["log2_ratio"], marker="o", markersize=2.5, linewidth=1,
+                    color=colours[speaker], label=f"{speaker} replying")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(_X_LABELS["turn"])
+        ax.set_title(str(cid), fontsize=9)
+        _ratio_axis(ax)
+    fig.suptitle("Reply length over the length of the message answered")
+    return fig
+
+
+def _ratio_axis(ax: Axes) -> None:
+    ax.axhline(0, color="0.3", linestyle="--", linewidth=1)
+    ax.set_ylabel("log2((1 + reply) / (1 + answered))")
+    ax.legend(**_LEGEND)
+
+
+def plot_against_baseline(
+    table: pd.DataFrame, *, value: str = "rho", max_panels: int = 12, ax: Axes | None = None
+) -> Axes:
+    """An observed statistic per direction beside its shuffled baseline.
+
+    Parameters
+    ----------
+    table
+        The output of ``mirroring`` (``value="rho"``) or ``lexical_echo`` (``value="echo"``).
+
+    A few conversations: a row per direction, the observed value as a dot, the baseline's mean
+    and 95% interval in grey. Many: histograms of the observed value by the replier's role over
+    the grey histogram of the baseline means.
+    """
+    if value not in table.columns:
+        raise ValueError(f"value: got {value!r}; expected a column of table: 'rho' (mirroring) "
+                         "or 'echo' (lexical_echo)")
+    n_conversations = table["conversation_id"].nunique()
+    panels = choose_view(n_conversations, max_panels=max_panels) == "panels"
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(10, 0.4 * len(table) + 1.4) if panels else (7, 3.6))
+    if panels:
+        _baseline_rows(ax, table, value)
+    else:
+        _baseline_histograms(ax, table, value)
+    ax.set_title(f"{'Mirroring' if value == 'rho' else 'Lexical echo'} against shuffled replies")
+    ax.legend(**_LEGEND)
+    return ax
+
+
+def _baseline_rows(ax: Axes, table: pd.DataFrame, value: str) -> None:
+    y = np.arange(len(table))
+    ax.hlines(y, table["baseline_low"], table["baseline_high"], color="0.6", linewidth=4,
+              label="shuffled: 95% interval")
+    ax.plot(table["baseline_mean"], y, "|", color="0.3", markersize=10, label="shuffled: mean")
+    for role, colour in ROLE_COLOURS.items():
+        part = table["role"].eq(role).to_numpy(bool)
+        ax.plot(table.loc[part, value], y[part], "o", color=colour, label=_REPLY_LABELS[role])
+    labels = [f"{c} · {s} replying to {r}" for c, s, r in zip(
+        table["conversation_id"], table["speaker"], table["replying_to"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xlim(*((-1.05, 1.05) if value == "rho" else (-0.02, 1.02)))
+    ax.set_xlabel(_VALUE_LABELS[value])
+
+
+def _baseline_histograms(ax: Axes, table: pd.DataFrame, value: str) -> None:
+    bins = np.linspace(-1, 1, 41) if value == "rho" else np.linspace(0, 1, 41)
+    ax.hist(table["baseline_mean"].dropna(), bins=bins, color="0.8",
+            label="shuffled (mean per direction)")
+    for role, colour in ROLE_COLOURS.items():
+        part = table.loc[table["role"] == role, value].dropna()
+        ax.hist(part, bins=bins, histtype="step", linewidth=1.5, color=colour,
+                label=_REPLY_LABELS[role])
+    ax.set_xlabel(_VALUE_LABELS[value])
+    ax.set_ylabel("directions (two per conversation)")
+
+
+def plot_model_matrix(
+    matrix: pd.DataFrame, *, value: str = "opener_share", count: str | None = None,
+    ax: Axes | None = None, cmap: str | None = None,
+) -> Axes:
+    """Heatmap of a model-pair statistic: row = model that opened, column = model that answered.
+
+    Parameters
+    ----------
+    matrix
+        The output of ``model_matrix``.
+    value
+        ``"opener_share"`` (diverging colours centred on 0.5) or ``"collapse_turn"``.
+    count
+        Column annotated as ``n=`` under each value; defaults to ``n_conversations`` for the
+        share and ``n_collapsed`` for the collapse turn.
+    cmap
+        Colour map; defaults to ``"PuOr_r"`` for the share and ``"viridis"`` otherwise (both
+        readable with the common colour-vision deficiencies).
+    """
+    if value not in ("opener_share", "collapse_turn"):
+        raise ValueError(f"value: got {value!r}; expected 'opener_share' or 'collapse_turn'")
+    count = count or ("n_conversations" if value == "opener_share" else "n_collapsed")
+    grid = matrix.pivot(index="opener", columns="responder", values=value).astype(float)
+    counts = matrix.pivot(index="opener", columns="responder", values=count)
+    if ax is None:
+        side = max(3.5, 0.9 * max(grid.shape) + 2)
+        _, (ax,) = new_figure(1, panel_size=(side + 1.5, side))
+    share = value == "opener_share"
+    norm = TwoSlopeNorm(0.5, 0, 1) if share else None
+    mesh = ax.pcolormesh(np.ma.masked_invalid(grid.to_numpy()), cmap=cmap or (
+        "PuOr_r" if share else "viridis"), norm=norm, edgecolors="white", linewidth=0.5)
+    for (i, j), n in np.ndenumerate(counts.to_numpy()):
+        ax.text(j + 0.5, i + 0.5, _cell(grid.iloc[i, j], n, ".2f" if share else ".1f"),
+                ha="center", va="center", fontsize=7, color=_text_colour(mesh, grid.iloc[i, j]))
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.5, grid.columns, rotation=90)
+    ax.set_yticks(np.arange(grid.shape[0]) + 0.5, grid.index)
+    ax.set_xlim(0, grid.shape[1])
+    ax.set_ylim(grid.shape[0], 0)
+    ax.figure.colorbar(mesh, ax=ax, label=_VALUE_LABELS[value])
+    ax.set_xlabel("model that answered")
+    ax.set_ylabel("model that opened")
+    ax.set_title(f"{_VALUE_LABELS[value].capitalize()} by model pair (n = count)")
+    return ax
+
+
+def _text_colour(mesh, val: float) -> str:
+    """Black on light cells, white on dark ones."""
+    if np.isnan(val):
+        return "black"
+    r, g, b, _ = mesh.cmap(mesh.norm(val))
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def _cell(val: float, n: object, fmt: str) -> str:
+    if pd.isna(n):
+        return ""
+    return f"n={int(n)}" if np.isnan(val) else f"{val:{fmt}}\nn={int(n)}"

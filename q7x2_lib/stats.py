@@ -1,0 +1,442 @@
+"""Shared statistics: vectorised percentile bootstrap, within-group permutations, robust fits."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STATISTICS",
+    "bin_position",
+    "bootstrap_ci",
+    "bootstrap_replicates",
+    "describe_groups",
+    "grouped_bootstrap",
+    "group_batches",
+    "percentile_interval",
+    "permutation_batches",
+    "round_floats",
+    "theil_sen",
+    "theil_sen_replicates",
+]
+
+STATISTICS = ("mean", "median", "sum", "share")
+Statistic = str | Callable[..., np.ndarray]
+# Upper bound on the elements of one resampling array (~32 MB of float64): big corpora are
+# processed in chunks of groups so memory stays flat while numpy does the work.
+_BUDGET = 1 << 22
+_BLOCK = 64  # pairs per block in the bootstrap Theil–Sen median search
+
+
+def _reducer(statistic: Statistic) -> Callable[..., np.ndarray]:
+    """The numpy reduction for ``statistic``; callables must accept ``axis=``."""
+    if callable(statistic):
+        return statistic
+    funcs = {"mean": np.mean, "median": np.median, "sum": np.sum, "share": np.mean}
+    if statistic not in funcs:
+        raise ValueError(
+            f"statistic: got {statistic!r}; expected one of {STATISTICS} or a function "
+            "f(values, axis=...) such as numpy.mean"
+        )
+    return funcs[statistic]
+
+
+def _check_ci(ci: float) -> None:
+    if not 0 < ci < 1:
+        raise ValueError(f"ci: got {ci!r}; expected a coverage between 0 and 1, e.g. 0.95")
+
+
+def _check_n(name: str, value: int, minimum: int) -> None:
+    if int(value) != value or value < minimum:
+        raise ValueError(f"{name}: got {value!r}; expected an integer >= {minimum}")
+
+
+def _n_groups(codes: np.ndarray, n_groups: int | None) -> int:
+    """``n_groups`` if given, else one more than the largest code (0 for no codes)."""
+    if n_groups is not None:
+        return int(n_groups)
+    return int(codes.max()) + 1 if codes.size else 0
+
+
+def group_batches(codes: np.ndarray, n_groups: int | None = None) -> Iterator[
+    tuple[np.ndarray, np.ndarray]
+]:
+    """Yield the groups of equal size together, so each batch is a rectangular array.
+
+    Parameters
+    ----------
+    codes
+        Integer group code (0 .. n_groups - 1) of each element.
+    n_groups
+        Number of groups; defaults to ``codes.max() + 1``. Empty groups are never yielded.
+
+    Yields
+    ------
+    (group_ids, members)
+        ``group_ids`` has shape (G,); ``members`` (G, n) holds the element positions of each
+        group, in their original order. Batches come in increasing ``n``.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = _n_groups(codes, n_groups)
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    for n in np.unique(sizes[sizes > 0]):
+        gids = np.flatnonzero(sizes == n)
+        yield gids, order[starts[gids][:, None] + np.arange(n)]
+
+
+def bootstrap_replicates(
+    values: np.ndarray, codes: np.ndarray | None = None, *, n_groups: int | None = None,
+    statistic: Statistic = "mean", n_boot: int = 1000, rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Bootstrap replicates of a statistic within each group, fully vectorised.
+
+    Each group is resampled with replacement to its own size ``n_boot`` times and the statistic
+    recomputed; groups of equal size are resampled together in one numpy array.
+
+    Parameters
+    ----------
+    values
+        One value per element (NaN values are kept and propagate through the statistic).
+    codes
+        Integer group code per element; ``None`` treats all values as one group.
+    n_groups
+        Number of groups (columns of the result); defaults to ``codes.max() + 1``.
+    statistic
+        ``"mean"``, ``"median"``, ``"sum"``, ``"share"`` (mean of a boolean) or ``f(x, axis=)``.
+    n_boot
+        Number of replicates.
+    rng
+        A ``numpy.random.Generator``; defaults to ``default_rng(0)``.
+
+    Returns
+    -------
+    ndarray
+        Shape (n_boot, n_groups); NaN for empty groups. Shape (n_boot,) when ``codes`` is None.
+    """
+    _check_n("n_boot", n_boot, 1)
+    func = _reducer(statistic)
+    rng = np.random.default_rng(0) if rng is None else rng
+    values = np.asarray(values, dtype=float)
+    single = codes is None
+    codes = np.zeros(values.size, dtype=np.int64) if single else np.asarray(codes)
+    n_groups = _n_groups(codes, n_groups)
+    out = np.full((n_boot, n_groups), np.nan)
+    for gids, members in group_batches(codes, n_groups):
+        _fill_replicates(out, gids, values[members], func, rng)
+    return out[:, 0] if single else out
+
+
+def _fill_replicates(out: np.ndarray, gids: np.ndarray, vals: np.ndarray,
+                     func: Callable[..., np.ndarray], rng: np.random.Generator) -> None:
+    """Resample the rows of ``vals`` (G, n) and write the statistic into ``out[:, gids]``."""
+    n_boot, (n_g, n) = out.shape[0], vals.shape
+    boots = max(1, min(n_boot, _BUDGET // n))
+    step = max(1, _BUDGET // (boots * n))
+    for g0 in range(0, n_g, step):
+        block = vals[g0:g0 + step]
+        # One flat index array: much faster than indexing rows and columns separately.
+        offsets = (np.arange(block.shape[0]) * n)[None, :, None]
+        flat = block.ravel()
+        for b0 in range(0, n_boot, boots):
+            b1 = min(n_boot, b0 + boots)
+            idx = rng.integers(0, n, size=(b1 - b0, block.shape[0], n))
+            idx += offsets
+            out[b0:b1, gids[g0:g0 + step]] = func(flat[idx], axis=-1)
+
+
+def percentile_interval(
+    replicates: np.ndarray, *, ci: float = 0.95, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile interval of bootstrap or permutation replicates, ignoring NaN replicates.
+
+    Returns ``(low, high)``, the ``(1 - ci) / 2`` and ``(1 + ci) / 2`` quantiles along ``axis``;
+    NaN where every replicate is NaN.
+    """
+    _check_ci(ci)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as intended
+        low, high = np.nanquantile(replicates, [(1 - ci) / 2, (1 + ci) / 2], axis=axis)
+    return low, high
+
+
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray, *, statistic: Statistic = "mean",
+    n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
+) -> tuple[float, float, float]:
+    """Point estimate and percentile bootstrap interval of one statistic of one sample.
+
+    Returns ``(estimate, low, high)``; all NaN for an empty sample.
+    """
+    func = _reducer(statistic)
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return (np.nan, np.nan, np.nan)
+    reps = bootstrap_replicates(values, statistic=statistic, n_boot=n_boot,
+                                rng=np.random.default_rng(seed))
+    low, high = percentile_interval(reps, ci=ci)
+    return float(func(values, axis=0)), float(low), float(high)
+
+
+def grouped_bootstrap(
+    frame: pd.DataFrame, *, value: str, by: str | Sequence[str], statistic: Statistic = "mean",
+    n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
+) -> pd.DataFrame:
+    """A statistic of ``value`` per group of ``by``, with its percentile bootstrap interval.
+
+    Parameters
+    ----------
+    frame
+        Long-form table; rows with a missing ``value`` are dropped.
+    value, by
+        The column summarised and the grouping column(s).
+    statistic, n_boot, ci, seed
+        As in :func:`bootstrap_ci`; one generator seeded with ``seed`` serves all groups.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then ``n`` (values in the group), ``estimate``, ``ci_low``,
+        ``ci_high``; one row per group, sorted by ``by``.
+    """
+    _check_ci(ci)
+    by = [by] if isinstance(by, str) else list(by)
+    clean = frame.loc[frame[value].notna(), [*by, value]]
+    codes, keys = _group_codes(clean, by)
+    vals = clean[value].to_numpy(dtype=float)
+    reps = bootstrap_replicates(vals, codes, n_groups=len(keys), statistic=statistic,
+                                n_boot=n_boot, rng=np.random.default_rng(seed))
+    low, high = percentile_interval(reps, ci=ci)
+    est = _group_statistic(vals, codes, len(keys), _reducer(statistic))
+    return pd.DataFrame({
+        **{c: keys[c] for c in by}, "n": np.bincount(codes, minlength=len(keys)).astype("int64"),
+        "estimate": est, "ci_low": low, "ci_high": high,
+    })
+
+
+def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer codes of the ``by`` groups (sorted) and the table of group keys."""
+    grouped = frame.groupby(by, sort=True, observed=True, dropna=False)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    keys = grouped.size().reset_index()[by]
+    return codes, keys
+
+
+def _group_statistic(values: np.ndarray, codes: np.ndarray, n_groups: int,
+                     func: Callable[..., np.ndarray]) -> np.ndarray:
+    """The statistic of each group, batched by group size."""
+    out = np.full(n_groups, np.nan)
+    for gids, members in group_batches(codes, n_groups):
+        out[gids] = func(values[members], axis=-1)
+    return out
+
+
+def describe_groups(
+    frame: pd.DataFrame, *, value: str, by: str | Sequence[str], n_boot: int = 1000,
+    ci: float = 0.95, seed: int = 0,
+) -> pd.DataFrame:
+    """Median with interquartile range and mean with a bootstrap interval, per group.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``n``, ``median``, ``q25``, ``q75``, ``mean``, ``mean_low``,
+        ``mean_high``; one row per group, sorted by ``by``.
+    """
+    boot = grouped_bootstrap(frame, value=value, by=by, n_boot=n_boot, ci=ci, seed=seed)
+    by = [by] if isinstance(by, str) else list(by)
+    clean = frame.loc[frame[value].notna(), [*by, value]].astype({value: float})
+    quant = clean.groupby(by, sort=True, observed=True, dropna=False)[value].quantile(
+        [0.25, 0.5, 0.75]).unstack().reset_index(drop=True)
+    return boot[[*by, "n"]].assign(
+        median=quant[0.5].to_numpy(), q25=quant[0.25].to_numpy(), q75=quant[0.75].to_numpy(),
+        mean=boot["estimate"], mean_low=boot["ci_low"], mean_high=boot["ci_high"],
+    )
+
+
+def permutation_batches(
+    codes: np.ndarray, *, n_perm: int = 1000, rng: np.random.Generator | None = None,
+    n_groups: int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Random permutations within each group, for shuffled baselines.
+
+    Groups of equal size share one set of ``n_perm`` random permutations (drawn afresh for each
+    batch): each group's baseline is still an exact draw from its own permutation distribution,
+    while drawing permutations once per size instead of once per group keeps large corpora fast.
+    Baselines of different groups are therefore not independent of each other.
+
+    Yields
+    ------
+    (group_ids, members, perms)
+        ``members`` (G, n) as in :func:`group_batches`; ``perms`` (n_perm, 1, n) holds random
+        reorderings of ``0 .. n - 1`` (positions within a group), broadcastable against the
+        batch's groups, e.g. ``numpy.take_along_axis(values[members][None], perms, axis=-1)``.
+        Groups are chunked so a gathered (n_perm, G, n) batch, or a (G, n, n) table of pairs,
+        stays near a fixed memory budget.
+    """
+    _check_n("n_perm", n_perm, 1)
+    rng = np.random.default_rng(0) if rng is None else rng
+    for gids, members in group_batches(codes, n_groups):
+        n = members.shape[1]
+        perms = rng.permuted(np.broadcast_to(np.arange(n), (n_perm, 1, n)), axis=-1)
+        step = max(1, _BUDGET // (max(n_perm, n) * n))  # also bounds (G, n, n) pair tables
+        for g0 in range(0, len(gids), step):
+            yield gids[g0:g0 + step], members[g0:g0 + step], perms
+
+
+def theil_sen(x: np.ndarray, y: np.ndarray, codes: np.ndarray, *, n_groups: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Theil–Sen slope and intercept of ``y`` on ``x`` within each group, vectorised.
+
+    The slope is the median of the slopes between all pairs of points with distinct ``x``; the
+    intercept is ``median(y) - slope * median(x)`` (``scipy.stats.theilslopes``' default).
+
+    Returns
+    -------
+    (slope, intercept)
+        Arrays of length ``n_groups``; NaN where a group has no two distinct ``x``.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = _n_groups(codes, n_groups)
+    slope, intercept = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    for gids, xs, ys in _pair_chunks(x, y, codes, n_groups):
+        pair_slopes = _pair_slopes(xs, ys)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # groups without pairs stay NaN
+            slope[gids] = np.nanmedian(pair_slopes, axis=-1) if pair_slopes.size else np.nan
+        intercept[gids] = np.median(ys, axis=-1) - slope[gids] * np.median(xs, axis=-1)
+    return slope, intercept
+
+
+def _pair_chunks(x: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: int
+                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Equal-size groups as (group_ids, xs, ys) rows, few enough that their pairs fit the budget
+    (real corpora often hold thousands of runs of exactly the same length)."""
+    for gids, members in group_batches(codes, n_groups):
+        n = members.shape[1]
+        step = max(1, _BUDGET // max(1, n * (n - 1) // 2))
+        for g0 in range(0, len(gids), step):
+            block = members[g0:g0 + step]
+            yield gids[g0:g0 + step], x[block], y[block]
+
+
+def _pair_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Slopes between every pair i < j of each row; NaN for pairs with equal x."""
+    i, j = np.triu_indices(xs.shape[-1], 1)
+    dx, dy = xs[..., j] - xs[..., i], ys[..., j] - ys[..., i]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(dx != 0, dy / np.where(dx != 0, dx, 1.0), np.nan)
+
+
+def theil_sen_replicates(
+    x: np.ndarray, y: np.ndarray, codes: np.ndarray, *, n_groups: int | None = None,
+    n_boot: int = 1000, rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Bootstrap replicates of the Theil–Sen slope within each group (points resampled).
+
+    A resample that draws point k ``K_k`` times has the pairwise slopes of the original pairs
+    (i, j), each ``K_i * K_j`` times (pairs of a point with its own copy have no slope), so its
+    Theil–Sen slope is a weighted median of the original slopes: no re-sorting per replicate.
+
+    Returns
+    -------
+    ndarray
+        Shape (n_boot, n_groups); NaN for groups (or resamples) without two distinct ``x``.
+    """
+    _check_n("n_boot", n_boot, 1)
+    rng = np.random.default_rng(0) if rng is None else rng
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = _n_groups(codes, n_groups)
+    out = np.full((n_boot, n_groups), np.nan)
+    for gids, xs, ys in _pair_chunks(x, y, codes, n_groups):
+        if xs.shape[1] >= 2:
+            _theil_sen_batch(out, gids, xs, ys, rng)
+    return out
+
+
+def _theil_sen_batch(out: np.ndarray, gids: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                     rng: np.random.Generator) -> None:
+    """Fill ``out[:, gids]`` with bootstrap slopes for a batch of equal-size groups (G, n)."""
+    slopes = _pair_slopes(xs, ys)
+    i, j = np.triu_indices(xs.shape[1], 1)
+    for g, row in zip(gids, slopes, strict=True):
+        out[:, g] = _bootstrap_weighted_median(row, i, j, xs.shape[1], out.shape[0], rng)
+
+
+def _bootstrap_weighted_median(slopes: np.ndarray, i: np.ndarray, j: np.ndarray, n: int,
+                               n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Theil–Sen slope of ``n_boot`` resamples of one group, from its pairwise slopes.
+
+    Pair weights are laid out (pairs, replicates) and summed in blocks of ``_BLOCK`` pairs; the
+    median's block is found from the block totals, then only that block is accumulated, which
+    avoids a cumulative sum over every pair of every replicate.
+    """
+    order = np.argsort(np.where(np.isnan(slopes), np.inf, slopes), kind="stable")
+    n_blocks = -(-len(order) // _BLOCK)
+    pad = n_blocks * _BLOCK - len(order)
+    # Undefined slopes (equal x) and padding point at an all-zero row of counts: weight 0.
+    undefined = np.isnan(slopes[order])
+    pi = np.concatenate([np.where(undefined, n, i[order]), np.full(pad, n)])
+    pj = np.concatenate([np.where(undefined, n, j[order]), np.full(pad, n)])
+    sorted_slopes = np.concatenate([slopes[order], np.full(pad, np.nan)])
+    out = np.empty(n_boot)
+    boots = max(1, min(n_boot, _BUDGET // max(1, len(pi))))
+    for b0 in range(0, n_boot, boots):
+        b1 = min(n_boot, b0 + boots)
+        counts = _resample_counts(n, b1 - b0, rng)
+        weights = counts[pi]
+        weights *= counts[pj]
+        out[b0:b1] = _block_median(weights.reshape(n_blocks, _BLOCK, -1), sorted_slopes)
+    return out
+
+
+def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each of n points is drawn in each resample, shape (n + 1, n_boot); last row 0."""
+    draws = rng.integers(0, n, size=(n_boot, n))
+    flat = (np.arange(n_boot)[:, None] * (n + 1) + draws).ravel()
+    counts = np.bincount(flat, minlength=n_boot * (n + 1)).reshape(n_boot, n + 1)
+    # Pair weights are products of two counts (at most n * n): int16 halves the memory traffic
+    # of the weight arrays whenever that product fits.
+    return np.ascontiguousarray(counts.T.astype(np.int16 if n * n <= 32767 else np.int32))
+
+
+def _block_median(weights: np.ndarray, sorted_slopes: np.ndarray) -> np.ndarray:
+    """Weighted median per replicate from block-shaped weights (blocks, _BLOCK, replicates)."""
+    block_cum = np.cumsum(weights.sum(axis=1), axis=0)
+    total = block_cum[-1]
+    cols = np.arange(weights.shape[2])
+    ends = []
+    for target in ((total - 1) // 2, total // 2):  # the two middle elements (equal if odd)
+        block = (block_cum > target).argmax(axis=0)
+        before = np.where(block > 0, block_cum[block - 1, cols], 0)
+        within = np.cumsum(weights[block, :, cols], axis=1) + before[:, None]
+        ends.append(sorted_slopes[block * _BLOCK + (within > target[:, None]).argmax(axis=1)])
+    return np.where(total > 0, (ends[0] + ends[1]) / 2, np.nan)
+
+
+def bin_position(relative: np.ndarray | pd.Series, *, n_bins: int = 10) -> np.ndarray:
+    """Midpoint of the equal-width bin of [0, 1) that each relative position falls into.
+
+    With ``n_bins=10`` a position of 0.0 to 0.0999 maps to 0.05, 0.9 to 0.9999 to 0.95.
+    """
+    _check_n("n_bins", n_bins, 1)
+    rel = np.asarray(relative, dtype=float)
+    idx = np.clip(np.floor(rel * n_bins), 0, n_bins - 1)
+    return np.round((idx + 0.5) / n_bins, 10)
+
+
+def round_floats(frame: pd.DataFrame, decimals: int | None = 3) -> pd.DataFrame:
+    """Round the float columns of ``frame`` for display, turning ``-0.0`` into ``0.0``.
+
+    ``decimals=None`` returns ``frame`` unchanged. Non-float columns are left alone.
+    """
+    if decimals is None:
+        return frame
+    floats = frame.select_dtypes(include="floating").columns
+    return frame.assign(**{c: frame[c].round(decimals) + 0.0 for c in floats})
