@@ -1,5 +1,6 @@
 """Plots: functions that draw tidy metric tables onto Axes; they never parse or compute."""
 
+from . import attractors, drift, length, overview, turns
 from ._base import (
     FORMATS,
     PALETTE,
@@ -9,15 +10,23 @@ from ._base import (
     set_theme,
     speaker_palette,
 )
-from .overview import plot_words_per_message
+from .attractors import *  # noqa: F403
+from .drift import *  # noqa: F403
+from .length import *  # noqa: F403
+from .overview import *  # noqa: F403
+from .turns import *  # noqa: F403
 
 __all__ = [
     "FORMATS",
     "PALETTE",
     "apply_length_scale",
     "new_figure",
-    "plot_words_per_message",
     "save_figure",
     "set_theme",
     "speaker_palette",
+    *overview.__all__,
+    *length.__all__,
+    *turns.__all__,
+    *drift.__all__,
+    *attractors.__all__,
 ]

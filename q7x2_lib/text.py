@@ -1,0 +1,190 @@
+"""Tokens, message normal form and character n-grams shared by the drift and attractor metrics."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from .markers import END_MARKER_RE, strip_end_markers
+
+__all__ = [
+    "EMOJI_RE",
+    "STOP_WORDS",
+    "TOKEN_RE",
+    "WORD_RE",
+    "char_ngram_matrix",
+    "char_ngrams",
+    "content_tokens",
+    "is_content_word",
+    "is_emoji",
+    "ngram_cosine",
+    "normal_form",
+    "tokenize",
+]
+
+# Pictographs, dingbats and symbols (including ✨ ❤ ☀ ⭐), each optionally followed by a
+# variation selector or skin tone, joined into one token by zero-width joiners; flags are pairs
+# of regional indicators. Keeping a ZWJ sequence whole makes "👩‍🚀" one token, not three.
+_PICTO = "\U0001f000-\U0001f1e5\U0001f200-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
+_MOD = "(?:\ufe0f|[\U0001f3fb-\U0001f3ff])?"
+_EMOJI = rf"(?:[\U0001f1e6-\U0001f1ff]{{2}}|[{_PICTO}]{_MOD}(?:\u200d[{_PICTO}]{_MOD})*)"
+EMOJI_RE = re.compile(_EMOJI)
+# A word: letters and digits, with inner apostrophes or hyphens ("don't", "self-aware").
+_WORD = r"[^\W_]+(?:['\-][^\W_]+)*"
+WORD_RE = re.compile(_WORD)
+TOKEN_RE = re.compile(rf"{_EMOJI}|{_WORD}")
+_EMOJI_FULL_RE = re.compile(rf"(?:{_EMOJI})+")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+# Typographic quotes fold to ASCII so "don’t" and "don't" are one token and one normal form.
+_QUOTES = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'))
+_EMPHASIS_RE = re.compile(r"[*_`~]+")
+_HEADING_RE = re.compile(r"^[ \t]*#{1,6}(?=\s|$)", re.MULTILINE)
+_SPACE_RE = re.compile(r"\s+")
+_CONTRACTION_RE = re.compile(r"^(\w+)'(?:s|m|re|ve|ll|d)$")
+
+STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS)
+"""scikit-learn's English stop words; content words exclude these and their contractions."""
+
+
+def _fold_quotes(text: str) -> str:
+    for typographic, ascii_ in _QUOTES:  # str.replace is far faster than str.translate here
+        if typographic in text:
+            text = text.replace(typographic, ascii_)
+    return text
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and emoji of ``text`` in order, end markers (``[END]``) removed.
+
+    Punctuation and markdown are dropped; a word keeps inner apostrophes and hyphens; an emoji
+    sequence (with its modifiers and zero-width joiners) is one token.
+    """
+    return TOKEN_RE.findall(strip_end_markers(_fold_quotes(text)).lower())
+
+
+def is_emoji(token: str) -> bool:
+    """True when ``token`` consists of emoji only."""
+    return _EMOJI_FULL_RE.fullmatch(token) is not None
+
+
+def is_content_word(token: str) -> bool:
+    """True for a word that carries content: three or more characters, a letter, not a stop word.
+
+    Contractions of stop words ("i'm", "you're", "it's") and negations ("don't") count as stop
+    words too.
+    """
+    if len(token) < 3 or token in STOP_WORDS or not _LETTER_RE.search(token):
+        return False
+    if token.endswith("n't"):
+        return False
+    contraction = _CONTRACTION_RE.match(token)
+    return contraction is None or contraction.group(1) not in STOP_WORDS
+
+
+def content_tokens(text: str) -> list[str]:
+    """The tokens of ``text`` that are content words or emoji (the TF-IDF vocabulary)."""
+    return [t for t in tokenize(text) if is_content_word(t) or is_emoji(t)]
+
+
+def normal_form(text: str) -> str:
+    """The form two messages are compared in when looking for repeats.
+
+    End markers removed, typographic quotes folded to ASCII, markdown emphasis characters
+    (``* _ ` ~``) and heading ``#`` marks removed, lower case, whitespace runs collapsed to one
+    space, stripped. Punctuation and emoji are kept: "Here." and "Here..." stay different.
+    """
+    text = _EMPHASIS_RE.sub("", _fold_quotes(text))
+    previous = None
+    while text != previous:  # removing "[END]" from "[[END]END]" leaves a marker behind
+        previous, text = text, END_MARKER_RE.sub(" ", text)
+    return _SPACE_RE.sub(" ", _HEADING_RE.sub(" ", text)).strip().lower()
+
+
+def char_ngrams(text: str, n: int = 3) -> set[str]:
+    """The set of character ``n``-grams of ``text``; a text shorter than ``n`` is one gram."""
+    if n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if len(text) < n:
+        return {text} if text else set()
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
+
+
+_BITS = 21  # a code point fits in 21 bits, so three of them pack exactly into one int64
+_CHUNK = 1 << 22  # code points handled at once, to bound the temporary arrays
+
+
+def char_ngram_matrix(texts: Sequence[str], n: int = 3) -> sp.csr_matrix:
+    """Binary matrix of the character ``n``-gram sets of ``texts`` (row i: ``char_ngrams(texts[i],
+    n)``); columns are n-grams in an unspecified but consistent order.
+
+    For ``n <= 3`` each n-gram is packed exactly into one integer and the sets are built with
+    numpy, without a Python loop over characters.
+    """
+    if n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if n > 3:
+        return _ngram_matrix_python(texts, n)
+    rows, codes = [], []
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    start = 0
+    while start < len(texts):  # chunks of whole texts, about _CHUNK code points each
+        stop = start + max(1, int(np.searchsorted(np.cumsum(lengths[start:]), _CHUNK)))
+        r, c = _packed_ngrams(texts[start:stop], lengths[start:stop], n)
+        rows.append(r + start)
+        codes.append(c)
+        start = stop
+    row = np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+    col, _ = pd.factorize(np.concatenate(codes) if codes else np.array([], dtype=np.int64))
+    matrix = sp.csr_matrix((np.ones(len(row), dtype=np.int64), (row, col)),
+                           shape=(len(texts), int(col.max(initial=-1)) + 1))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return matrix
+
+
+def _packed_ngrams(texts: Sequence[str], lengths: np.ndarray, n: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(row, packed n-gram) pairs of a chunk; a text shorter than ``n`` is one zero-padded gram."""
+    raw = "".join(texts).encode("utf-32-le", "surrogatepass")
+    points = np.frombuffer(raw, dtype=np.uint32).astype(np.int64)
+    points = np.r_[points, np.zeros(n, dtype=np.int64)]  # padding for short texts at the end
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    n_grams = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
+    row = np.repeat(np.arange(len(texts)), n_grams)
+    first = np.repeat(starts, n_grams) + np.arange(n_grams.sum()) - np.repeat(
+        np.cumsum(n_grams) - n_grams, n_grams)
+    size = np.repeat(lengths, n_grams)
+    code = np.zeros(len(first), dtype=np.int64)
+    for k in range(n):
+        code = (code << _BITS) | np.where(k < size, points[first + k], 0)
+    return row, np.where(size < n, -code - 1, code)  # a short text's gram is negative: distinct
+
+
+def _ngram_matrix_python(texts: Sequence[str], n: int) -> sp.csr_matrix:
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for i, text in enumerate(texts):
+        for gram in char_ngrams(text, n):
+            rows.append(i)
+            cols.append(vocabulary.setdefault(gram, len(vocabulary)))
+    return sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)),
+                         shape=(len(texts), len(vocabulary)))
+
+
+def ngram_cosine(a: str, b: str, n: int = 3) -> float:
+    """Cosine similarity of the character ``n``-gram sets of ``a`` and ``b``.
+
+    ``|A ∩ B| / sqrt(|A| |B|)`` (the Ochiai coefficient): 1 for equal sets, 0 for disjoint ones;
+    two empty texts are equal (1.0), an empty and a non-empty one share nothing (0.0).
+    """
+    grams_a, grams_b = char_ngrams(a, n), char_ngrams(b, n)
+    if not grams_a and not grams_b:
+        return 1.0
+    if not grams_a or not grams_b:
+        return 0.0
+    return len(grams_a & grams_b) / (len(grams_a) * len(grams_b)) ** 0.5
