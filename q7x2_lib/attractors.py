@@ -74,35 +74,118 @@ def _set_cosine(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np
     return np.clip(out, 0.0, 1.0)
 
 
-def _pair_similarity(grams: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Set cosine of n-gram rows ``a[i]`` and ``b[i]``."""
-    inter = np.asarray(grams[a].multiply(grams[b]).sum(axis=1)).ravel()
-    sizes = grams.getnnz(axis=1)
-    return _set_cosine(inter, sizes[a], sizes[b])
+_CHUNK_CHARS = 1 << 21  # characters of normal forms per chunk of conversations: bounds memory
+
+
+def _chunks(m: pd.DataFrame, pos: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of whole conversations, each about ``_CHUNK_CHARS`` characters of text."""
+    starts = np.flatnonzero(pos == 0)
+    chars = np.cumsum(m["text"].str.len().to_numpy(dtype=np.int64, na_value=0))
+    chars_before = np.r_[0, chars][starts]
+    bounds, first = [], 0
+    while first < len(starts):
+        last = max(first + 1, int(np.searchsorted(chars_before, chars_before[first]
+                                                  + _CHUNK_CHARS, side="right")))
+        bounds.append(int(starts[first]))
+        first = last
+    return list(zip(bounds, [*bounds[1:], len(m)], strict=True))
+
+
+def _gram_sets(forms: list[str], n: int) -> sp.csr_matrix:
+    """Binary matrix of the character ``n``-gram sets of ``forms`` in canonical CSR form
+    (sorted, distinct column indices per row; int8 data), as :func:`char_ngram_matrix`.
+
+    Code points are renumbered densely (0 pads a form shorter than ``n``), so an n-gram packs
+    into one column index below ``2**31``; when it does not, ``char_ngram_matrix`` is used.
+    """
+    lengths = np.fromiter(map(len, forms), dtype=np.int64, count=len(forms))
+    points = np.frombuffer("".join(forms).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    present = np.zeros(0x110001, dtype=bool)
+    present[points] = True
+    ids = np.cumsum(present, dtype=np.int64)  # code point -> 1 + its rank among those present
+    bits = max(1, int(ids[-1]).bit_length())
+    if n > 3 or n * bits > 31:
+        grams = char_ngram_matrix(forms, n).astype(np.int8)
+        grams.sort_indices()
+        return grams
+    ids = np.r_[ids[points], np.zeros(n, dtype=np.int64)]
+    key = np.concatenate([_long_grams(ids, lengths, n, bits), _short_grams(ids, lengths, n, bits)])
+    key.sort()
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    indptr = np.r_[0, np.cumsum(np.bincount(key >> (n * bits), minlength=len(forms)))]
+    columns = (key & ((1 << (n * bits)) - 1)).astype(np.int32)
+    return sp.csr_matrix((np.ones(len(key), dtype=np.int8), columns, indptr.astype(np.int64)),
+                         shape=(len(forms), 1 << (n * bits)))
+
+
+def _long_grams(ids: np.ndarray, lengths: np.ndarray, n: int, bits: int) -> np.ndarray:
+    """``row << (n * bits) | gram`` for every n-gram of the forms at least ``n`` long."""
+    total = len(ids) - n
+    grams = np.zeros(total, dtype=np.int64)
+    for k in range(n):  # the gram starting at each character, built from shifted copies
+        grams |= ids[k : total + k] << ((n - 1 - k) * bits)
+    valid = np.ones(total, dtype=bool)
+    ends = np.cumsum(lengths)
+    for k in range(1, n):  # grams that run past the end of their form
+        valid[ends[lengths >= k] - k] = False
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    return (row[valid] << (n * bits)) | grams[valid]
+
+
+def _short_grams(ids: np.ndarray, lengths: np.ndarray, n: int, bits: int) -> np.ndarray:
+    """``row << (n * bits) | gram`` for the forms shorter than ``n``: one gram, 0-padded."""
+    rows = np.flatnonzero((lengths > 0) & (lengths < n))
+    starts = np.r_[0, np.cumsum(lengths)[:-1]][rows]
+    key = rows.astype(np.int64) << (n * bits)
+    for k in range(n):
+        key |= np.where(k < lengths[rows], ids[starts + k], 0) << ((n - 1 - k) * bits)
+    return key
+
+
+def _row_slice(grams: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
+    lo, hi = grams.indptr[start], grams.indptr[stop]
+    return sp.csr_matrix((grams.data[lo:hi], grams.indices[lo:hi],
+                          grams.indptr[start:stop + 1] - lo), shape=(stop - start, grams.shape[1]))
+
+
+def _chunk_similarities(forms: list[str], pos: np.ndarray, lookback: int, ngram: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``(similarity, exact)`` of one chunk of whole conversations, as in _lag_similarities."""
+    grams = _gram_sets(forms, ngram)
+    sizes = np.diff(grams.indptr)
+    codes, _ = pd.factorize(np.asarray(forms, dtype=object))
+    n = len(forms)
+    sim = np.full((n, lookback), np.nan)
+    exact = np.zeros((n, lookback), dtype=bool)
+    for lag in range(1, min(lookback, n - 1) + 1):
+        # Row r of the product: the n-grams message r shares with message r - lag.
+        product = _row_slice(grams, lag, n).multiply(_row_slice(grams, 0, n - lag)).tocsr()
+        inter = np.diff(product.indptr)
+        ok = pos[lag:] >= lag
+        rows = np.flatnonzero(ok) + lag
+        sim[rows, lag - 1] = _set_cosine(inter[ok], sizes[rows], sizes[rows - lag])
+        exact[rows, lag - 1] = codes[rows] == codes[rows - lag]
+    return sim, exact
 
 
 def _lag_similarities(
     m: pd.DataFrame, lookback: int, ngram: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Similarity of each message with each of the ``lookback`` before it (NaN: none).
 
-    Returns ``(similarity, exact, codes)``: two ``n x lookback`` arrays (column ``l - 1`` for
-    lag ``l``) and each message's normal-form code. Work is done on distinct normal forms and
-    distinct pairs of them, so a long loop costs little.
+    Returns ``(similarity, exact)``: two ``n x lookback`` arrays (column ``l - 1`` for lag
+    ``l``). Conversations are handled in chunks of about ``_CHUNK_CHARS`` characters, so memory
+    stays flat however large the corpus.
     """
-    codes, forms = pd.factorize(pd.Series(m["text"], dtype="string").map(normal_form))
-    grams = char_ngram_matrix(list(forms), ngram)
     pos = _positions(m)
-    n = len(m)
-    sim = np.full((n, lookback), np.nan)
-    exact = np.zeros((n, lookback), dtype=bool)
-    for lag in range(1, lookback + 1):
-        rows = np.flatnonzero(pos >= lag)
-        a, b = codes[rows], codes[rows - lag]
-        pairs, inverse = np.unique(np.column_stack([a, b]), axis=0, return_inverse=True)
-        sim[rows, lag - 1] = _pair_similarity(grams, pairs[:, 0], pairs[:, 1])[inverse.ravel()]
-        exact[rows, lag - 1] = a == b
-    return sim, exact, codes
+    texts = m["text"].fillna("")
+    sim = np.full((len(m), lookback), np.nan)
+    exact = np.zeros((len(m), lookback), dtype=bool)
+    for start, stop in _chunks(m, pos):
+        forms = [normal_form(t) for t in texts.iloc[start:stop].tolist()]  # chunk's str only
+        sim[start:stop], exact[start:stop] = _chunk_similarities(forms, pos[start:stop],
+                                                                 lookback, ngram)
+    return sim, exact
 
 
 def near_repeats(
@@ -142,7 +225,7 @@ def near_repeats(
     """
     _check_options(lookback, threshold, ngram)
     m = _generated(messages, include_seed)
-    sim, exact, _ = _lag_similarities(m, lookback, ngram)
+    sim, exact = _lag_similarities(m, lookback, ngram)
     near = np.nan_to_num(sim, nan=0.0) >= threshold
     out = m[["conversation_id", "turn", "speaker"]].copy()
     out["is_exact_repeat"] = exact.any(axis=1)

@@ -195,6 +195,11 @@ def decay_fit(
         Rate columns are NaN for conversations with fewer than two kept messages.
     """
     lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    return _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed)
+
+
+def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int) -> pd.DataFrame:
+    """:func:`decay_fit` from a :func:`message_lengths` table."""
     codes, ids = pd.factorize(lengths["conversation_id"], sort=True)
     x, y = lengths["turn"].to_numpy(float), np.log1p(lengths["length"].to_numpy(float))
     slope, intercept = theil_sen(x, y, codes, n_groups=len(ids))
@@ -213,6 +218,18 @@ def decay_fit(
     })
 
 
+def _check_edge(edge: int) -> None:
+    if int(edge) != edge or edge < 1:
+        raise ValueError(f"edge: got {edge!r}; expected a number of messages >= 1, e.g. 10")
+
+
+def _check_collapse(threshold: float, window: int) -> None:
+    if int(window) != window or window < 1:
+        raise ValueError(f"window: got {window!r}; expected a number of messages >= 1, e.g. 4")
+    if not threshold >= 0:
+        raise ValueError(f"threshold: got {threshold!r}; expected a length >= 0, e.g. 5")
+
+
 def early_late_ratio(
     messages: pd.DataFrame, *, edge: int = 10, unit: str = "words", include_seed: bool = False
 ) -> pd.DataFrame:
@@ -228,9 +245,12 @@ def early_late_ratio(
         (``late_median / early_median``; NaN when the early median is 0 or the conversation has
         at most ``edge`` messages).
     """
-    if int(edge) != edge or edge < 1:
-        raise ValueError(f"edge: got {edge!r}; expected a number of messages >= 1, e.g. 10")
-    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    _check_edge(edge)
+    return _early_late_ratio(message_lengths(messages, unit=unit, include_seed=include_seed), edge)
+
+
+def _early_late_ratio(lengths: pd.DataFrame, edge: int) -> pd.DataFrame:
+    """:func:`early_late_ratio` from a :func:`message_lengths` table."""
     from_end = lengths["n_messages"] - lengths["position"] - 1
     grouped = lengths.groupby("conversation_id", sort=True)
     early = lengths.loc[lengths["position"] < edge].groupby("conversation_id")["length"].median()
@@ -263,11 +283,13 @@ def collapse_turn(
         ``conversation_id``, ``n_messages``, ``collapse_turn`` (Int64; missing when the
         conversation never collapses or has fewer than ``window`` messages), ``collapsed``.
     """
-    if int(window) != window or window < 1:
-        raise ValueError(f"window: got {window!r}; expected a number of messages >= 1, e.g. 4")
-    if not threshold >= 0:
-        raise ValueError(f"threshold: got {threshold!r}; expected a length >= 0, e.g. 5")
+    _check_collapse(threshold, window)
     lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    return _collapse_turn(lengths, threshold, window)
+
+
+def _collapse_turn(lengths: pd.DataFrame, threshold: float, window: int) -> pd.DataFrame:
+    """:func:`collapse_turn` from a :func:`message_lengths` table."""
     n = len(lengths)
     values = lengths["length"].to_numpy(float)
     median = np.full(n, np.inf)
@@ -311,8 +333,14 @@ def end_marker_share(
         ``conversation_id``, then ``speaker`` and ``role`` when ``per_speaker``,
         ``n_messages``, ``n_marker_only``, ``marker_only_share``, ``ends_with_marker_share``.
     """
-    kept = _kept(messages, include_seed, extra=("is_end_marker", "ends_with_end_marker"))
     lengths = message_lengths(messages, include_seed=include_seed)
+    return _end_marker_share(messages, lengths, per_speaker, include_seed)
+
+
+def _end_marker_share(messages: pd.DataFrame, lengths: pd.DataFrame, per_speaker: bool,
+                      include_seed: bool) -> pd.DataFrame:
+    """:func:`end_marker_share` given the :func:`message_lengths` of ``messages`` (any unit)."""
+    kept = _kept(messages, include_seed, extra=("is_end_marker", "ends_with_end_marker"))
     frame = lengths[["conversation_id", "speaker", "role"]].assign(
         only=kept["is_end_marker"].to_numpy(bool), ends=kept["ends_with_end_marker"].to_numpy(bool))
     by = ["conversation_id", "speaker", "role"] if per_speaker else ["conversation_id"]
@@ -337,12 +365,13 @@ def length_decay_summary(
         ``late_early_ratio``, ``collapse_turn``, ``marker_only_share``,
         ``ends_with_marker_share``; floats rounded to ``decimals`` (None keeps them).
     """
-    fit = decay_fit(messages, unit=unit, include_seed=include_seed, n_boot=n_boot, ci=ci,
-                    seed=seed)
-    ratio = early_late_ratio(messages, edge=edge, unit=unit, include_seed=include_seed)
-    collapse = collapse_turn(messages, threshold=collapse_threshold, window=collapse_window,
-                             unit=unit, include_seed=include_seed)
-    markers = end_marker_share(messages, per_speaker=False, include_seed=include_seed)
+    _check_edge(edge)
+    _check_collapse(collapse_threshold, collapse_window)
+    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)  # computed once
+    fit = _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed)
+    ratio = _early_late_ratio(lengths, edge)
+    collapse = _collapse_turn(lengths, collapse_threshold, collapse_window)
+    markers = _end_marker_share(messages, lengths, False, include_seed)
     out = fit[["conversation_id", "n_messages", "decay_rate", "rate_low", "rate_high",
                "half_life", "half_life_low", "half_life_high"]].assign(
         early_median=ratio["early_median"].to_numpy(), late_median=ratio["late_median"].to_numpy(),

@@ -294,7 +294,7 @@ def content_words(texts: pd.Series) -> pd.DataFrame:
                                                        dtype=_STR)})
 
 
-def _content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(row, word code) of each distinct content word per text, and the vocabulary.
 
     Texts are tokenised in chunks, and each distinct token is judged once, so memory stays
@@ -305,7 +305,8 @@ def _content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]
     content: list[bool] = []
     out_rows, out_codes = [], []
     for start in range(0, len(texts), _TEXT_CHUNK):
-        tokens = [tokenize(t) for t in texts[start:start + _TEXT_CHUNK]]
+        chunk = texts[start:start + _TEXT_CHUNK]
+        tokens = [tokenize(t) for t in (chunk.tolist() if isinstance(chunk, pd.Series) else chunk)]
         local, uniques = pd.factorize(np.array([w for t in tokens for w in t], dtype=object))
         for word in uniques:
             if word not in index:
@@ -327,10 +328,16 @@ def _content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]
 def _word_matrix(texts: pd.Series, conversation: np.ndarray) -> sp.csr_matrix:
     """Binary message x word matrix; words are scoped to their conversation, so products of rows
     from different conversations are zero."""
-    rows, codes, vocab = _content_codes(texts.astype(_STR).fillna("").tolist())
+    rows, codes, vocab = _content_codes(texts.astype(_STR).fillna(""))
     cols, _ = pd.factorize(conversation[rows].astype(np.int64) * max(1, len(vocab)) + codes)
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                         shape=(len(texts), cols.max(initial=-1) + 1))
+    # Rows come in order with distinct words each: build the CSR arrays directly (int32, no COO
+    # copy), then sort each row's columns for scipy's fast paths.
+    index = np.int32 if len(cols) < 2**31 else np.int64
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=len(texts)))].astype(index)
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), cols.astype(index), indptr),
+                           shape=(len(texts), int(cols.max(initial=-1)) + 1))
+    matrix.sort_indices()
+    return matrix
 
 
 def lexical_echo(
@@ -359,19 +366,31 @@ def lexical_echo(
         lengths["speaker"].to_numpy()[reply - 1], dtype=_STR)).reset_index(drop=True)
     codes, keys = _direction_groups(pairs)
     matrix = _word_matrix(kept["text"], pd.factorize(kept["conversation_id"])[0])
-    replies, answered = matrix[reply], matrix[reply - 1]
-    n_words = np.asarray(replies.sum(axis=1)).ravel()
-    shared = np.asarray(replies.multiply(answered).sum(axis=1)).ravel()
+    del kept
+    n_words = np.diff(matrix.indptr)[reply]  # rows are binary: stored entries are the words
+    shared = _shared_with_previous(matrix)[reply - 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n_words > 0, shared / n_words, np.nan)
     echo = _group_nanmean(share, codes, len(keys))
     base = _baseline_columns(len(keys))
     for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys),
                                                     rng=np.random.default_rng(seed)):
-        overlap = _overlap_blocks(replies, answered, members)
+        overlap = _overlap_blocks(matrix, reply[members], members.shape)
         swapped = np.take_along_axis(overlap[None], perms[..., None], axis=-1)[..., 0]
         _fill_baseline(base, gids, _masked_mean(swapped, n_words[members]), echo, ci)
     return _against_baseline(keys, echo, base, "echo")
+
+
+def _shared_with_previous(matrix: sp.csr_matrix) -> np.ndarray:
+    """Entry i: the words row i + 1 shares with row i of a binary matrix (row views, no copies)."""
+    if matrix.shape[0] < 2:
+        return np.zeros(0, dtype=np.int64)
+    ptr, cut = matrix.indptr, matrix.indptr[1]
+    after = sp.csr_matrix((matrix.data[cut:], matrix.indices[cut:], ptr[1:] - cut),
+                          shape=(matrix.shape[0] - 1, matrix.shape[1]))
+    before = sp.csr_matrix((matrix.data[:ptr[-2]], matrix.indices[:ptr[-2]], ptr[:-1]),
+                           shape=after.shape)
+    return np.diff(after.multiply(before).tocsr().indptr)
 
 
 def _group_nanmean(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -382,11 +401,13 @@ def _group_nanmean(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.n
         return np.where(count > 0, total / count, np.nan)
 
 
-def _overlap_blocks(replies: sp.csr_matrix, answered: sp.csr_matrix, members: np.ndarray
+def _overlap_blocks(matrix: sp.csr_matrix, reply_rows: np.ndarray, shape: tuple[int, int]
                     ) -> np.ndarray:
-    """Shared-word counts between every reply and every answered message of each group (G, n, n)."""
-    n_g, n = members.shape
-    product = (replies[members.ravel()] @ answered[members.ravel()].T).tocoo()
+    """Shared-word counts between every reply and every answered message of each group (G, n, n);
+    ``reply_rows`` (G, n) are the replies' rows of ``matrix``, each answering the row before."""
+    n_g, n = shape
+    rows = reply_rows.ravel()
+    product = (matrix[rows] @ matrix[rows - 1].T).tocoo()
     same = product.row // n == product.col // n
     blocks = np.zeros((n_g, n, n))
     row, col = product.row[same], product.col[same]

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from q7x2_lib import attractors
 from q7x2_lib._frames import make_messages
 from q7x2_lib.attractors import (
     END_STATES,
@@ -20,7 +21,7 @@ from q7x2_lib.attractors import (
     recurrence_matrix,
     repeat_share_by_turn,
 )
-from q7x2_lib.text import ngram_cosine, normal_form
+from q7x2_lib.text import char_ngrams, ngram_cosine, normal_form
 
 # Five openers that share no long character runs with each other or the loops below.
 OPENING = [
@@ -88,6 +89,40 @@ def test_bad_threshold_names_the_parameter():
     m = make_messages({"c": _conv(["x"])})
     with pytest.raises(ValueError, match=r"threshold must be a number in \(0, 1\], got 1.5"):
         near_repeats(m, threshold=1.5)
+
+
+def test_near_repeats_do_not_depend_on_chunking(monkeypatch):
+    # Chunks of whole conversations give the same answer as one pass over all of them.
+    bodies = [OPENING[:3] + [FIXED] * 4, OPENING[1:] + ["ab", "a", "", "ab", "🙏🙏", "🙏🙏"],
+              ["Ünïcødé ✨ one", "ünïcødé ✨ one!", "x"]]
+    m = make_messages({f"c{k}": _conv(b) for k, b in enumerate(bodies)})
+    whole = near_repeats(m)
+    monkeypatch.setattr(attractors, "_CHUNK_CHARS", 1)
+    pd.testing.assert_frame_equal(near_repeats(m), whole)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab \u00e9\U0001f64f\x00", max_size=6), max_size=8),
+       st.integers(1, 4))
+def test_gram_sets_match_char_ngram_matrix(texts, n):
+    grams = attractors._gram_sets(texts, n)
+    assert grams.has_canonical_format
+    for row, text in enumerate(texts):
+        assert grams.indptr[row + 1] - grams.indptr[row] == len(char_ngrams(text, n))
+    for a in range(len(texts)):
+        for b in range(len(texts)):
+            shared = grams[a].multiply(grams[b]).nnz
+            assert shared == len(char_ngrams(texts[a], n) & char_ngrams(texts[b], n))
+
+
+def test_gram_sets_with_many_distinct_characters():
+    # 1,100 distinct characters need 11 bits each, too many for a 3-gram in 31 bits: fallback.
+    chars = "".join(chr(0x4E00 + k) for k in range(1100))
+    texts = [chars, chars[::-1], chars[:500] + "x"]
+    grams = attractors._gram_sets(texts, 3)
+    assert grams.has_canonical_format
+    assert grams[0].multiply(grams[2]).nnz == len(char_ngrams(chars, 3) & char_ngrams(texts[2], 3))
+    assert grams[0].multiply(grams[1]).nnz == 0
 
 
 def test_repeat_share_by_turn():
