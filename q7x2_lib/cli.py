@@ -17,6 +17,15 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import run_reports
+
+    for path in run_reports(corpus=args.corpus, out=args.out, only=args.only or (),
+                            code=args.code):
+        print(f"wrote {path}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -41,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
                      "--corpus (default: runs/latest)")
     fig.add_argument("--only", nargs="*", help="notebook name prefixes to run, e.g. 00 02")
     fig.set_defaults(func=_figures)
+    rep = sub.add_parser("report", help="write each executed notebook as a self-contained HTML "
+                         "report (figures embedded)")
+    rep.add_argument("--corpus", help="run the notebooks on this file, folder or glob first "
+                     "(default: report the committed notebooks into reports/)")
+    rep.add_argument("--out", help="folder for that run; reports go to <out>/reports")
+    rep.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 00 02")
+    code = rep.add_mutually_exclusive_group()
+    code.add_argument("--fold-code", dest="code", action="store_const", const="fold",
+                      help="code cells folded, one click to open (the default)")
+    code.add_argument("--hide-code", dest="code", action="store_const", const="hide",
+                      help="no code, only prose, tables and figures")
+    code.add_argument("--show-code", dest="code", action="store_const", const="show")
+    rep.set_defaults(func=_report, code="fold")
     info = sub.add_parser("info", help="summarise a corpus and list its problems")
     info.add_argument("source", nargs="+", help="files, folders or globs")
     info.set_defaults(func=_info)

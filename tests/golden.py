@@ -11,10 +11,10 @@ import q7x2_lib as q7
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MESSAGE_FIELDS = ("turn", "speaker", "text", "is_seed", "is_empty", "is_end_marker",
-                  "ends_with_end_marker", "n_words", "line")
+                  "ends_with_end_marker", "n_words", "line", "round")
 CONVERSATION_FIELDS = ("title", "speaker_a", "speaker_b", "participants", "started", "ended",
                        "duration_s", "n_messages", "n_messages_declared", "format", "session",
-                       "provider")
+                       "provider", "ending", "round_count")
 
 
 def _plain(value):
@@ -30,14 +30,26 @@ def _plain(value):
 
 
 def as_golden(corpus: q7.Corpus) -> dict:
-    """The parts of a one-file corpus that a golden file pins."""
-    conv = corpus.conversations.iloc[0]
+    """The parts of a corpus that a golden file pins (ids too when it holds several)."""
+    if len(corpus.conversations) == 1:
+        conv = corpus.conversations.iloc[0]
+        head = {"conversation": {k: _plain(conv[k]) for k in CONVERSATION_FIELDS}}
+        fields = MESSAGE_FIELDS
+    else:
+        head = {"conversations": [{k: _plain(row[k]) for k in ("conversation_id",
+                                                                *CONVERSATION_FIELDS)}
+                                  for _, row in corpus.conversations.iterrows()]}
+        fields = ("conversation_id", *MESSAGE_FIELDS)
     return {
-        "conversation": {k: _plain(conv[k]) for k in CONVERSATION_FIELDS},
-        "messages": [[_plain(row[k]) for k in MESSAGE_FIELDS]
-                     for _, row in corpus.messages.iterrows()],
+        **head,
+        "messages": [[_plain(row[k]) for k in fields] for _, row in corpus.messages.iterrows()],
         "problems": [[row["kind"], _plain(row["line"])] for _, row in corpus.problems.iterrows()],
     }
+
+
+def read_case(case: Path) -> q7.Corpus:
+    """A file case is read as one transcript; a folder case (a ConvoKit corpus) as a corpus."""
+    return q7.read_transcript(case) if case.is_file() else q7.read_corpus(case)
 
 
 def expected_path(case: Path) -> Path:
@@ -46,7 +58,7 @@ def expected_path(case: Path) -> Path:
 
 def write_expected(case: Path) -> None:
     """Regenerate one golden file (run by hand, then read the diff before committing)."""
-    data = as_golden(q7.read_transcript(case))
+    data = as_golden(read_case(case))
     expected_path(case).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 

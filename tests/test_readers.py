@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from golden import FIXTURES, as_golden, expected_path
+from golden import FIXTURES, as_golden, expected_path, read_case
 
 import q7x2_lib as q7
 
@@ -17,7 +17,7 @@ VALID = sorted(p for p in (FIXTURES / "valid").iterdir() if not p.name.endswith(
 @pytest.mark.parametrize("case", VALID, ids=lambda p: p.name)
 def test_golden(case: Path) -> None:
     expected = json.loads(expected_path(case).read_text(encoding="utf-8"))
-    assert as_golden(q7.read_transcript(case)) == expected
+    assert as_golden(read_case(case)) == expected
 
 
 @pytest.mark.parametrize("variant", ["crlf.md", "cr.md", "bom.md"])
@@ -58,7 +58,7 @@ INVALID = [
     ("whitespace_only.txt", "only whitespace", 4),
     ("binary.bin", "binary data", 3),
     ("latin1.md", "not UTF-8", 23),
-    ("unknown_format.txt", "unknown transcript format; supported: attractors markdown", 1),
+    ("unknown_format.txt", "unknown transcript format; supported: ", 1),
     ("bad_json.json", "invalid JSON", 5),
     ("json_no_speaker.json", "messages[1] has no string 'speaker'", 13),
     ("no_blocks.md", "no message blocks: expected a line '### 4o' or '### deepseek 3.1'", 8),

@@ -1,0 +1,251 @@
+"""End to end in a real browser: JupyterLab on loopback, driven in headless Debian Chromium.
+
+Runs notebook 00 and a conversation view in a scratch copy of the project (figures go there, not
+into figures/). Skipped, with the reason, where Chromium or Playwright is missing; ``make
+test-browser`` sets ``Q7X2_REQUIRE_BROWSER=1`` so that there a missing browser fails instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import q7x2_lib as q7
+
+CHROMIUM = Path(os.environ.get("Q7X2_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+NO_CHROMIUM = (f"chromium not found at {CHROMIUM}; install Debian's chromium and chromium-driver "
+               "(apt-get install chromium chromium-driver) or run make test-browser")
+NO_PLAYWRIGHT = ("the playwright package is not installed in this environment; make test-browser "
+                 "installs it (pip install -e '.[browser]'; never `playwright install`: the test "
+                 "drives Debian's /usr/bin/chromium)")
+RUN_TIMEOUT_MS = 180_000
+LAB_CONFIG = {
+    "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+               "extension_manager": "readonly", "expose_app_in_browser": True},
+}
+HOSTILE = [  # (speaker, body) in the attractors markdown export, one message per line
+    " ",
+    '<script>alert(1)</script> and <img src=x onerror="window.__q7x2_pwned = 1"> and '
+    "[click](javascript:alert(2))",
+    "",
+    "**bold** and `code` &lt;b&gt; entity",
+    *["we rest here together [END]"] * 4,
+    "[END]",
+]
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return NO_CHROMIUM
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return NO_PLAYWRIGHT
+    return None
+
+
+if (_reason := _missing()) is not None:
+    if os.environ.get("Q7X2_REQUIRE_BROWSER") == "1":
+        pytest.fail(_reason, pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _scratch_project(root: Path) -> None:
+    """A copy of what the notebooks need: notebook 00, the seed data, and a hostile transcript."""
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(q7.NOTEBOOKS_DIR / "00-corpus-overview.ipynb", root / "notebooks")
+    shutil.copytree(q7.RAW_DIR, root / "data" / "raw")
+    (root / "hostile").mkdir()
+    blocks = [f"### Mallory {i % 2 + 1}\n\n{body}\n\n---\n" for i, body in enumerate(HOSTILE)]
+    header = f"# Mallory 1 ↔ Mallory 2\n\n**Messages:** {len(HOSTILE)}\n\n---\n\n"
+    (root / "hostile" / "mallory.md").write_text(header + "\n".join(blocks), encoding="utf-8")
+    cells = [
+        nbformat.v4.new_code_cell('import q7x2_lib as q7\n\nhostile = q7.read_corpus("hostile", '
+                                  'root=q7.PROJECT_ROOT)\nhostile.conversation(0)'),
+        nbformat.v4.new_code_cell('seeds = q7.read_corpus("data/raw", root=q7.PROJECT_ROOT)\n'
+                                  'seeds.conversation("002_8cc034fc17ec98c9")'),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, root / "notebooks" / "viewer-check.ipynb")
+
+
+def _environment(root: Path) -> dict[str, str]:
+    # Jupyter's state lives in the scratch folder: nothing from $HOME, nothing written there.
+    state = root / ".jupyter"
+    env = {**os.environ, "Q7X2_ROOT": str(root), "Q7X2_PROGRESS": "0", "MPLBACKEND": "module://"
+           "matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"),
+                     ("MPLCONFIGDIR", "matplotlib")):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(state / sub)
+    (state / "config" / "jupyter_lab_config.json").write_text(json.dumps(LAB_CONFIG))
+    news = state / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)  # and no "get notified about news?" toast
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    return env
+
+
+def _wait_ready(url: str, server: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            tail = "\n".join(log.read_text().splitlines()[-10:])
+            raise RuntimeError(f"jupyter lab exited with code {server.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"jupyter lab did not answer {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Iterator[str]:
+    """JupyterLab on 127.0.0.1 at a free port with a token, serving the scratch notebooks."""
+    root = tmp_path_factory.mktemp("project")
+    _scratch_project(root)
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(root / "lab.log", "w")  # closed in the teardown below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+         f"--ServerApp.root_dir={root / 'notebooks'}", "--ServerApp.allow_root=True"],
+        env=_environment(root), stdout=log, stderr=subprocess.STDOUT, cwd=root,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(f"{base}/api/status?token={token}", server, root / "lab.log")
+        yield f"{base}|{token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _run_notebook(browser, lab: str, name: str) -> tuple[Page, list[str]]:
+    """Open ``name`` in a fresh workspace, run every cell, wait until all have run."""
+    base, token = lab.split("|")
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    workspace = name.split(".")[0]
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(  # the kernel is up: the toolbar's status shows it idle
+        """() => { const w = window.jupyterapp.shell.currentWidget;
+                   return w && w.sessionContext && w.sessionContext.session &&
+                          w.sessionContext.session.kernel &&
+                          w.sessionContext.session.kernel.status === 'idle'; }""",
+        timeout=RUN_TIMEOUT_MS)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        """() => { const prompts = [...document.querySelectorAll(
+                     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+                   return prompts.length > 0 &&
+                          prompts.every(p => /\\[\\d+\\]/.test(p.textContent)); }""",
+        timeout=RUN_TIMEOUT_MS)
+    return page, dialogs
+
+
+def _errors(page: Page) -> list[str]:
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'],"
+                          " .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+    return [t for t in errors.all_inner_texts() if "Error" in t or "Traceback" in t]
+
+
+def test_notebook_00_runs_in_jupyterlab_with_figures(browser, lab) -> None:
+    page, dialogs = _run_notebook(browser, lab, "00-corpus-overview.ipynb")
+    assert _errors(page) == []
+    images = page.locator(".jp-OutputArea-output img")
+    assert images.count() >= 1
+    widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert all(w > 100 for w in widths), widths
+    text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
+    assert "list_conversations()" in text and "001_3c735b3d862d374e" in text
+    page.screenshot(path=str(Path(os.environ.get("Q7X2_SCREENSHOTS", "/tmp")) / "q7x2-lab-00.png"),
+                    full_page=True)
+    assert dialogs == []
+    page.close()
+
+
+def test_conversation_view_in_jupyterlab_is_safe(browser, lab) -> None:
+    page, dialogs = _run_notebook(browser, lab, "viewer-check.ipynb")
+    assert _errors(page) == []
+    views = page.locator(".q7x2-conversation")
+    assert views.count() == 2
+    hostile = views.nth(0)
+    speakers = hostile.locator(".q7x2-speaker").all_inner_texts()
+    assert set(speakers) == {"Mallory 1", "Mallory 2"}
+    for badge in ("seed", "empty", "end-marker", "loop", "identical"):
+        assert hostile.locator(f".q7x2-badge-{badge}").count() >= 1, badge
+    shown = hostile.inner_text()
+    assert "<script>alert(1)</script>" in shown
+    assert '<img src=x onerror="window.__q7x2_pwned = 1">' in shown
+    assert "&lt;b&gt;" in shown
+    assert page.locator(".jp-OutputArea script, .jp-OutputArea img[onerror]").count() == 0
+    assert hostile.locator("a").count() == 0
+    assert page.evaluate("() => window.__q7x2_pwned === undefined")
+    assert dialogs == []
+    assert "× 40 identical" in views.nth(1).inner_text()
+    page.screenshot(path=str(Path(os.environ.get("Q7X2_SCREENSHOTS", "/tmp"))
+                             / "q7x2-lab-viewer.png"), full_page=True)
+    page.close()
+
+
+def test_reports_open_offline_with_every_figure_visible(browser, tmp_path: Path) -> None:
+    from q7x2_lib.report import write_reports
+
+    books = sorted(q7.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    for report in write_reports(books, tmp_path):
+        page.goto(report.as_uri(), wait_until="load")
+        page.wait_for_function("() => [...document.images].every(i => i.complete)")
+        images = page.locator("img")
+        widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert widths and all(w > 100 for w in widths), (report.name, widths)
+        for i in range(images.count()):
+            assert images.nth(i).is_visible(), (report.name, i)
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    page.close()
