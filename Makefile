@@ -55,7 +55,7 @@ lab: $(STAMP) ## open JupyterLab on the notebooks with the project's kernel
 
 lock: ## re-resolve the dependencies from pyproject.toml and rewrite requirements.lock
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
-	$(VENV)-lock/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)-lock/bin/python -m pip install --quiet -e '.[dev,browser]'
 	$(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf $(VENV)-lock
 
@@ -65,3 +65,24 @@ clean: ## remove caches and runs/ (keeps .venv)
 
 distclean: clean ## also remove .venv
 	rm -rf $(VENV)
+
+# --- reports and the browser test ---------------------------------------------------------
+CODE ?= fold
+BROWSER_STAMP := $(VENV)/.installed-browser
+.PHONY: report test-browser
+
+report: $(STAMP) ## notebooks as self-contained HTML in reports/; CORPUS= OUT=: run, then OUT/reports; CODE=hide
+	$(BIN)/q7x2 report $(if $(CORPUS),--corpus "$(CORPUS)") $(if $(OUT),--out "$(OUT)") --$(CODE)-code
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[browser]'
+	@touch $@
+
+test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chromium (/usr/bin/chromium; no browser download)
+	Q7X2_REQUIRE_BROWSER=1 $(BIN)/pytest tests/browser -p no:cacheprovider
+
+# --- benchmarks ---------------------------------------------------------------------------
+.PHONY: bench
+
+bench: $(STAMP) ## benchmarks at 100-10,000 conversations: read vs floor, Parquet, workers, metrics, figures
+	$(BIN)/python benchmarks/run.py

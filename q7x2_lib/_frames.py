@@ -7,7 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .markers import ends_with_end_marker, is_end_marker_only
+from ._columns import (
+    char_counts,
+    end_marker_flags,
+    int64_array,
+    string_array,
+    to_arrow,
+    word_counts,
+)
 
 __all__ = [
     "CONVERSATION_COLUMNS",
@@ -20,7 +27,7 @@ __all__ = [
 
 MESSAGE_COLUMNS = (
     "conversation_id", "turn", "speaker", "text", "n_chars", "n_words", "is_seed", "is_empty",
-    "is_end_marker", "ends_with_end_marker", "source", "line",
+    "is_end_marker", "ends_with_end_marker", "source", "line", "round",
 )
 CONVERSATION_COLUMNS = (
     "conversation_id", "title", "speaker_a", "speaker_b", "participants", "started", "ended",
@@ -39,30 +46,37 @@ def messages_frame(
     is_seed: Sequence[bool],
     source: Sequence[str],
     line: Sequence[int] | None = None,
+    *,
+    round: Sequence[int | None] | None = None,
 ) -> pd.DataFrame:
     """Assemble a messages table from parallel columns, deriving the counts and flags.
 
     ``text`` must already be stripped. Returns the columns of ``MESSAGE_COLUMNS``: ``n_chars`` is
     ``len(text)``, ``n_words`` is ``len(text.split())``, ``is_empty`` is true for an empty body,
     ``is_end_marker`` for a body that is nothing but end markers, ``ends_with_end_marker`` for one
-    that ends with a marker; ``line`` is the 1-based line of the message header in its file.
+    that ends with a marker; ``line`` is the 1-based line of the message header in its file;
+    ``round`` the round number where the format records one (Int64, missing elsewhere).
     """
-    texts = list(text)
+    # Columnar: counts and flags come from the texts' UTF-8 buffer (see _columns), not from a
+    # Python call per message.
+    texts = list(text) if not isinstance(text, Sequence) else text
+    arrow = to_arrow(texts)
+    n_chars = char_counts(arrow)
+    is_end_marker, ends_with = end_marker_flags(arrow, texts)
     frame = pd.DataFrame({
-        "conversation_id": pd.array(conversation_id, dtype=_STR),
+        "conversation_id": string_array(conversation_id),
         "turn": np.asarray(turn, dtype="int64"),
-        "speaker": pd.array(speaker, dtype=_STR),
-        "text": pd.array(texts, dtype=_STR),
-        "n_chars": np.fromiter(map(len, texts), dtype="int64", count=len(texts)),
-        "n_words": np.fromiter((len(t.split()) for t in texts), dtype="int64", count=len(texts)),
+        "speaker": string_array(speaker),
+        "text": string_array(arrow),
+        "n_chars": n_chars,
+        "n_words": word_counts(arrow),
         "is_seed": np.asarray(is_seed, dtype=bool),
-        "is_empty": np.fromiter((not t for t in texts), dtype=bool, count=len(texts)),
-        "is_end_marker": np.fromiter(map(is_end_marker_only, texts), dtype=bool, count=len(texts)),
-        "ends_with_end_marker": np.fromiter(
-            map(ends_with_end_marker, texts), dtype=bool, count=len(texts)
-        ),
-        "source": pd.array(source, dtype=_STR),
-        "line": pd.array(line if line is not None else [pd.NA] * len(texts), dtype="Int64"),
+        "is_empty": n_chars == 0,
+        "is_end_marker": is_end_marker,
+        "ends_with_end_marker": ends_with,
+        "source": string_array(source),
+        "line": int64_array(line, len(arrow)),
+        "round": int64_array(round, len(arrow)),
     })
     return frame
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import glob
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from ._frames import CONVERSATION_COLUMNS, messages_frame, problems_frame
-from .errors import TranscriptParseError
-from .readers import ParsedTranscript, parse_file
+from ._frames import CONVERSATION_COLUMNS, problems_frame
+from ._reading import ChunkResult, assemble_messages, n_workers, read_files
+from .parquet import is_parquet_corpus, read_parquet
+from .readers import ParsedTranscript, drop_companions
+
+if TYPE_CHECKING:
+    from .viewer import ConversationView
 
 __all__ = ["Corpus", "TranscriptWarning", "read_corpus", "read_transcript"]
 
@@ -52,6 +58,16 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.conversations)
 
+    def to_parquet(self, path: Source, *, rows_per_part: int = 250_000) -> Path:
+        """Write the tables as a Parquet cache folder that ``read_corpus(path)`` reloads.
+
+        Much faster to reload than the transcripts are to parse, and what
+        ``q7x2_lib.distributed`` reads on a Dask cluster; see ``q7x2_lib.parquet.write_parquet``.
+        """
+        from .parquet import write_parquet
+
+        return write_parquet(self, path, rows_per_part=rows_per_part)
+
     def summary(self) -> pd.DataFrame:
         """A one-column table: conversations, messages, words, speakers, formats, problems."""
         m, c = self.messages, self.conversations
@@ -71,7 +87,38 @@ class Corpus:
                 f"{s['speakers']} speakers, {s['problems']} problems>")
 
     def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
+        from .viewer import corpus_html
+
+        return corpus_html(self.summary(), self.conversations)
+
+    def list_conversations(self) -> pd.DataFrame:
+        """One row per conversation, to pick one to read; see ``viewer.conversation_list``."""
+        from .viewer import conversation_list
+
+        return conversation_list(self.conversations, self.messages)
+
+    def conversation(
+        self, conversation_id: str | int, *, page: int = 1, per_page: int = 100,
+        collapse: int = 3, loops: bool = True,
+    ) -> ConversationView:
+        """Read one conversation as a chat (in JupyterLab); ``conversation_id`` or a position.
+
+        Messages are shown ``per_page`` at a time (``page`` is 1-based); runs of ``collapse`` or
+        more identical consecutive messages show once; ``loops`` badges repeats and loops.
+        Returns a ``q7x2_lib.viewer.ConversationView``.
+        """
+        from .viewer import conversation_view
+
+        return conversation_view(self.messages, self.conversations, conversation_id, page=page,
+                                 per_page=per_page, collapse=collapse, loops=loops)
+
+    def to_convokit(self, path: Source | None = None):
+        """This corpus in ConvoKit's terms: a ``convokit.Corpus`` (needs the ``convokit``
+        extra), or with ``path`` its on-disk corpus directory (needs nothing extra), which
+        ``read_corpus`` reads back; see ``q7x2_lib.export.to_convokit``."""
+        from .export import to_convokit
+
+        return to_convokit(self, path)
 
 
 def read_transcript(path: Source) -> Corpus:
@@ -84,14 +131,16 @@ def read_transcript(path: Source) -> Corpus:
 
 def read_corpus(
     source: Source | Sequence[Source], *, errors: str = "raise", root: Source | None = None,
-    progress: bool | None = None,
+    progress: bool | None = None, workers: int | None = None,
 ) -> Corpus:
     """Read transcripts from files, directories (recursively), globs, or a list of these.
 
     Parameters
     ----------
     source
-        A file, a directory, a glob pattern, or a list of these.
+        A file, a directory, a glob pattern, or a list of these; or a folder written by
+        ``Corpus.to_parquet``, which is reloaded as it was written (the other options then do
+        not apply).
     errors
         ``"raise"`` stops at the first unreadable file with ``TranscriptParseError``; ``"warn"``
         and ``"skip"`` load every readable file and record the others in ``problems`` (``"warn"``
@@ -101,6 +150,9 @@ def read_corpus(
     progress
         Show a progress bar; by default, only for 50 files or more and never when the
         environment sets ``Q7X2_PROGRESS=0`` (as the notebook runner does).
+    workers
+        Processes that parse files: ``None`` or 1 (default) this one, ``N`` a pool of N, -1 one
+        per core. The tables are identical whatever the number.
 
     Returns
     -------
@@ -110,20 +162,22 @@ def read_corpus(
     if errors not in _ERRORS:
         raise ValueError(f"errors must be one of {_ERRORS}, got {errors!r}")
     base = Path(root) if root is not None else None
+    processes = n_workers(workers)
+    if isinstance(source, str | os.PathLike) and is_parquet_corpus(_resolve(source, base)):
+        return read_parquet(_resolve(source, base))
     files = _expand(source, base)
-    docs, problems = [], []
-    for path in _progress(files, progress):
-        try:
-            docs.append(parse_file(path, name=_display_name(path, base)))
-        except TranscriptParseError as exc:
-            if errors == "raise":
-                raise
-            if errors == "warn":
-                warnings.warn(f"skipped: {exc}", TranscriptWarning, stacklevel=2)
-            problems.append({"source": exc.path, "line": exc.line, "kind": "unreadable_file",
-                             "detail": f"skipped: {exc.reason}"})
-    docs, twins = _merge_twins(docs, problems)
-    return _build(docs, twins, problems)
+    chunks, failures = read_files(
+        files, [_display_name(path, base) for path in files], merge=_merge_twins, errors=errors,
+        workers=processes, progress=_show_progress(len(files), progress),
+    )
+    problems = []
+    for failure in failures:
+        exc = failure.error()
+        if errors == "warn":
+            warnings.warn(f"skipped: {exc}", TranscriptWarning, stacklevel=2)
+        problems.append({"source": exc.path, "line": exc.line, "kind": "unreadable_file",
+                         "detail": f"skipped: {exc.reason}"})
+    return _build(chunks, problems)
 
 
 def _display_name(path: Path, root: Path | None) -> str:
@@ -145,11 +199,16 @@ def _expand(source: Source | Sequence[Source], root: Path | None) -> list[Path]:
     for item in items:
         for path in _expand_one(Path(item), root):
             found.setdefault(path, None)
-    return list(found)
+    return drop_companions(found)
+
+
+def _resolve(path: Source, root: Path | None) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() or root is None else root / path
 
 
 def _expand_one(path: Path, root: Path | None) -> list[Path]:
-    full = path if path.is_absolute() or root is None else root / path
+    full = _resolve(path, root)
     if _GLOB_CHARS & set(str(path)):
         hits = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
         files = [p for p in hits if p.is_file()]
@@ -157,10 +216,7 @@ def _expand_one(path: Path, root: Path | None) -> list[Path]:
             raise FileNotFoundError(f"read_corpus: the pattern {str(full)!r} matches no files")
         return files
     if full.is_dir():
-        files = sorted(
-            p for p in full.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(full).parts)
-        )
+        files = _files_under(full)
         if not files:
             raise FileNotFoundError(f"read_corpus: the folder {str(full)!r} holds no files")
         return files
@@ -169,26 +225,37 @@ def _expand_one(path: Path, root: Path | None) -> list[Path]:
     raise FileNotFoundError(f"read_corpus: {str(full)!r} is not a file, folder or matching pattern")
 
 
-def _progress(files: list[Path], progress: bool | None) -> Iterable[Path]:
-    if progress is None:
-        progress = len(files) >= _PROGRESS_MIN_FILES and os.environ.get("Q7X2_PROGRESS") != "0"
-    if not progress:
-        return files
-    from tqdm import tqdm
+def _files_under(folder: Path) -> list[Path]:
+    """Files below ``folder``, hidden ones (a part starting with ".") left out, sorted as paths.
 
-    return tqdm(files, desc="reading transcripts", unit="file")
+    ``os.walk`` rather than ``Path.rglob``: no ``Path`` object and ``stat`` per entry until the
+    end, which matters for folders of thousands of transcripts.
+    """
+    found: list[tuple[str, ...]] = []
+    for top, dirs, names in os.walk(folder, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(top, folder)
+        parts = () if rel == os.curdir else tuple(Path(rel).parts)
+        found += [(*parts, n) for n in names
+                  if not n.startswith(".") and os.path.isfile(os.path.join(top, n))]
+    return [folder.joinpath(*parts) for parts in sorted(found)]
+
+
+def _show_progress(n_files: int, progress: bool | None) -> bool:
+    if progress is None:
+        return n_files >= _PROGRESS_MIN_FILES and os.environ.get("Q7X2_PROGRESS") != "0"
+    return bool(progress)
 
 
 def _merge_twins(docs: list[ParsedTranscript], problems: list[dict]) -> tuple[list, dict]:
     """Keep one conversation per markdown/JSON twin pair (the JSON), checking they agree."""
     by_key: dict[tuple[str, str], dict[str, ParsedTranscript]] = {}
-    for doc in docs:
-        p = Path(doc.path)
-        by_key.setdefault((str(p.parent), p.stem), {})[doc.format] = doc
+    keys = [(str(p.parent), p.stem) for p in (Path(doc.path) for doc in docs)]
+    for key, doc in zip(keys, docs, strict=True):
+        by_key.setdefault(key, {})[doc.format] = doc
     kept, twins = [], {}
-    for doc in docs:
-        p = Path(doc.path)
-        group = by_key[(str(p.parent), p.stem)]
+    for key, doc in zip(keys, docs, strict=True):
+        group = by_key[key]
         md, js = group.get("attractors-md"), group.get("attractors-json")
         if md is None or js is None:
             kept.append(doc)
@@ -196,6 +263,9 @@ def _merge_twins(docs: list[ParsedTranscript], problems: list[dict]) -> tuple[li
             kept.append(js)
             twins[js.path] = md.path
             _compare_twins(md, js, problems)
+            # What only the markdown can show (its declared count, say) is still reported.
+            known = {p["kind"] for p in js.problems}
+            problems.extend(p for p in md.problems if p["kind"] not in known)
     return kept, twins
 
 
@@ -204,8 +274,14 @@ def _compare_twins(md: ParsedTranscript, js: ParsedTranscript, problems: list[di
         problems.append({"source": md.path, "line": line, "kind": "twin_mismatch",
                          "detail": f"{detail} (JSON twin {js.path} kept)"})
 
+    md_ended, js_ended = md.meta.get("ended") is not None, js.meta.get("ended") is not None
+    if md_ended != js_ended:
+        where = "markdown" if md_ended else "JSON twin"
+        report(f"only the {where} records an end time")
     if len(md.texts) != len(js.texts):
         report(f"{len(md.texts)} messages in the markdown, {len(js.texts)} in its JSON twin")
+    if md.texts == js.texts and md.speakers == js.speakers:  # the common case, compared in C
+        return
     pairs = zip(md.speakers, md.texts, js.speakers, js.texts, md.lines, strict=False)
     for turn, (ms, mt, js_s, jt, line) in enumerate(pairs):
         if ms != js_s or mt != jt:
@@ -217,10 +293,11 @@ def _compare_twins(md: ParsedTranscript, js: ParsedTranscript, problems: list[di
 def _conversation_ids(docs: list[ParsedTranscript]) -> list[str]:
     """Stable ids from file names; where two stems collide, add parent folders until unique."""
     paths = [Path(d.path) for d in docs]
+    stems = [d.name or p.stem for d, p in zip(docs, paths, strict=True)]  # name: one of several
     depth = [0] * len(paths)
     while True:
-        ids = ["/".join([*p.parent.parts[len(p.parent.parts) - k:], p.stem]) if k else p.stem
-               for p, k in zip(paths, depth, strict=True)]
+        ids = ["/".join([*p.parent.parts[len(p.parent.parts) - k:], s]) if k else s
+               for p, s, k in zip(paths, stems, depth, strict=True)]
         seen: dict[str, list[int]] = {}
         for i, cid in enumerate(ids):
             seen.setdefault(cid, []).append(i)
@@ -232,25 +309,20 @@ def _conversation_ids(docs: list[ParsedTranscript]) -> list[str]:
             depth[i] += 1
 
 
-def _build(docs: list[ParsedTranscript], twins: dict[str, str], problems: list[dict]) -> Corpus:
+def _build(chunks: list[ChunkResult], problems: list[dict]) -> Corpus:
+    docs = [doc for chunk in chunks for doc in chunk.docs]
+    counts = [n for chunk in chunks for n in chunk.counts]
+    twins = {md: js for chunk in chunks for md, js in chunk.twins.items()}
     ids = _conversation_ids(docs)
     order = sorted(range(len(docs)), key=ids.__getitem__)
-    keys = ("cid", "turn", "speaker", "text", "seed", "src", "line")
-    cols: dict[str, list] = {k: [] for k in keys}
-    for i in order:
-        doc, n = docs[i], len(docs[i].texts)
-        cols["cid"] += [ids[i]] * n
-        cols["turn"] += range(n)
-        cols["speaker"] += doc.speakers
-        cols["text"] += doc.texts
-        cols["seed"] += doc.seeds
-        cols["src"] += [doc.path] * n
-        cols["line"] += doc.lines
-    messages = messages_frame(cols["cid"], cols["turn"], cols["speaker"], cols["text"],
-                              cols["seed"], cols["src"], cols["line"])
-    conversations = _conversations_frame([docs[i] for i in order], [ids[i] for i in order], twins)
-    for doc in docs:
-        problems.extend(doc.problems)
+    messages = assemble_messages([c.messages for c in chunks], ids, counts, order)
+    # The chunks drop the docs' message columns (they travel as one table), so the count of
+    # messages comes from the chunks.
+    conversations = _conversations_frame(
+        [docs[i] for i in order], [ids[i] for i in order], twins
+    ).assign(n_messages=np.array([counts[i] for i in order], dtype="int64"))
+    for chunk in chunks:
+        problems.extend(chunk.problems)
     table = problems_frame(problems).sort_values(["source", "line", "kind"], kind="stable",
                                                  na_position="first", ignore_index=True)
     return Corpus(messages=messages, conversations=conversations, problems=table)

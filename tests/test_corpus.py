@@ -145,3 +145,21 @@ def test_progress_bar_only_when_asked_or_large(tmp_path: Path, capsys) -> None:
     assert "reading transcripts" in capsys.readouterr().err
     q7.read_corpus(VALID / "basic.md")
     assert capsys.readouterr().err == ""
+
+
+def test_twin_problems_are_reported_once_and_markdown_only_ones_kept(tmp_path: Path) -> None:
+    md, js = _twins(tmp_path)
+    md.write_text(md.read_text().replace("**Ended:** 2025-10-26 13:06:01\n", "")
+                  .replace("**Messages:** 5", "**Messages:** 6"))
+    data = json.loads(js.read_text())
+    data["ended_at"] = None
+    js.write_text(json.dumps(data, indent=2))
+    problems = q7.read_corpus(tmp_path).problems
+    assert sorted(problems["kind"]) == ["message_count_mismatch", "missing_end_time"]
+
+
+def test_twins_that_disagree_on_the_end_are_reported(tmp_path: Path) -> None:
+    md, js = _twins(tmp_path)
+    md.write_text(md.read_text().replace("**Ended:** 2025-10-26 13:06:01\n", ""))
+    problems = q7.read_corpus(tmp_path).problems
+    assert "only the JSON twin records an end time" in " ".join(problems["detail"])

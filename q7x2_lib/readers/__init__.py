@@ -8,28 +8,52 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import TranscriptParseError
-from . import attractors, letter
+from . import attractors, backrooms, chatjson, convokit, letter
 from ._base import ParsedTranscript, decode_text
+from .convokit import drop_companions
 
-__all__ = ["FORMATS", "Format", "ParsedTranscript", "detect_format", "parse_file", "parse_text"]
+__all__ = ["FORMATS", "Format", "ParsedTranscript", "detect_format", "drop_companions",
+           "parse_file", "parse_file_all", "parse_text", "parse_text_all"]
+
+Parsed = ParsedTranscript | list[ParsedTranscript]
 
 
 class Format(NamedTuple):
-    """A transcript format: its name, a cheap test on the decoded text, and its parser."""
+    """A transcript format: its name, a cheap test on the decoded text, and its parser.
+
+    ``parse`` returns one conversation or, for formats that hold several, a list.
+    ``parse_file``, when set, is used instead for files on disk (``path, text, name``): for
+    formats whose companion files hold metadata.
+    """
 
     name: str
     description: str
     sniff: Callable[[str], bool]
-    parse: Callable[[str, str], ParsedTranscript]
+    parse: Callable[[str, str], Parsed]
+    parse_file: Callable[[Path, str, str], Parsed] | None = None
 
 
+# Order matters: the first format whose test accepts a file reads it. Backrooms logs open with
+# "### ...", which the attractors markdown test would also take; attractors JSON exports and
+# ConvoKit utterances are chat JSON too, so the generic chat reader comes after them.
 FORMATS: list[Format] = [
+    Format(backrooms.FORMAT,
+           "Backrooms-style log (opens with '### Backrooms Run ###', '### Round k/M' or "
+           "'### <Model> <N> ###')",
+           backrooms.looks_like_backrooms, backrooms.parse_backrooms),
     Format(attractors.FORMAT_MD,
            "attractors markdown export (opens with '# A ↔ B' or '### Speaker')",
            attractors.looks_like_markdown, attractors.parse_markdown),
     Format(attractors.FORMAT_JSON,
            "attractors JSON export (an object with model_a, model_b and messages)",
            attractors.looks_like_json, attractors.parse_json),
+    Format(convokit.FORMAT,
+           "ConvoKit utterances.jsonl (objects with id, speaker, conversation_id, text)",
+           convokit.looks_like_convokit, convokit.parse_convokit, convokit.parse_convokit_file),
+    Format(chatjson.FORMAT_JSON,
+           "JSON or JSON Lines chat log (role/speaker/name/from with content/text/value, "
+           "as a list or under 'messages' or 'conversations')",
+           chatjson.looks_like_chat_json, chatjson.parse_chat_json),
     Format(letter.FORMAT, "session letter page (opens with '← Back to Session N')",
            letter.looks_like_letter, letter.parse_letter),
 ]
@@ -45,13 +69,41 @@ def detect_format(text: str, path: str | os.PathLike[str] = "<text>") -> Format:
     raise TranscriptParseError(f"unknown transcript format; supported: {supported}", path, first)
 
 
+def _as_list(parsed: Parsed) -> list[ParsedTranscript]:
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def _one(docs: list[ParsedTranscript], path: str) -> ParsedTranscript:
+    if len(docs) != 1:
+        raise ValueError(f"{path} holds {len(docs)} conversations; use parse_file_all or "
+                         "parse_text_all to read them all")
+    return docs[0]
+
+
+def parse_text_all(text: str, path: str = "<text>") -> list[ParsedTranscript]:
+    """Parse decoded transcript text of any supported format: every conversation it holds."""
+    return _as_list(detect_format(text, path).parse(text, path))
+
+
 def parse_text(text: str, path: str = "<text>") -> ParsedTranscript:
-    """Parse decoded transcript text of any supported format."""
-    return detect_format(text, path).parse(text, path)
+    """Parse decoded transcript text that holds one conversation."""
+    return _one(parse_text_all(text, path), path)
+
+
+def parse_file_all(
+    path: str | os.PathLike[str], *, name: str | None = None
+) -> list[ParsedTranscript]:
+    """Read, decode and parse one transcript file: every conversation it holds.
+
+    ``name`` is how errors and tables call the file.
+    """
+    p = Path(path)
+    name = name or str(p)
+    text = decode_text(p.read_bytes(), name)
+    fmt = detect_format(text, name)
+    return _as_list(fmt.parse_file(p, text, name) if fmt.parse_file else fmt.parse(text, name))
 
 
 def parse_file(path: str | os.PathLike[str], *, name: str | None = None) -> ParsedTranscript:
-    """Read, decode and parse one transcript file; ``name`` is how errors and tables call it."""
-    p = Path(path)
-    name = name or str(p)
-    return parse_text(decode_text(p.read_bytes(), name), name)
+    """Read, decode and parse one transcript file that holds one conversation."""
+    return _one(parse_file_all(path, name=name), name or str(path))

@@ -15,7 +15,12 @@ _BOM = "\ufeff"
 
 @dataclass
 class ParsedTranscript:
-    """One conversation as a reader found it: metadata, parallel message columns, findings."""
+    """One conversation as a reader found it: metadata, parallel message columns, findings.
+
+    ``name`` stands in for the file's stem in the conversation id when one file holds several
+    conversations (``log#3`` for line 3 of a JSON Lines file); ``rounds`` holds each message's
+    round number where the format records one (else ``None``).
+    """
 
     path: str
     format: str
@@ -24,9 +29,13 @@ class ParsedTranscript:
     texts: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     seeds: list[bool] = field(default_factory=list)
+    rounds: list[int | None] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    name: str | None = None
 
-    def add(self, speaker: str, text: str, line: int, *, seed: bool = False) -> None:
+    def add(
+        self, speaker: str, text: str, line: int, *, seed: bool = False, round: int | None = None,
+    ) -> None:
         """Append one message: line endings normalised to LF, surrounding whitespace stripped."""
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -34,6 +43,16 @@ class ParsedTranscript:
         self.texts.append(text.strip())
         self.lines.append(line)
         self.seeds.append(seed)
+        self.rounds.append(round)
+
+    def extend(self, speakers: list[str], texts: list[str], lines: list[int],
+               seeds: list[bool]) -> None:
+        """Append many messages at once; ``texts`` already stripped, with LF line endings."""
+        self.speakers += speakers
+        self.texts += texts
+        self.lines += lines
+        self.seeds += seeds
+        self.rounds += [None] * len(texts)
 
     def problem(self, kind: str, detail: str, line: int | None = None) -> None:
         """Record a finding that does not stop the file from loading."""
@@ -51,7 +70,7 @@ def decode_text(data: bytes, path: str | os.PathLike[str]) -> str:
     Raises ``TranscriptParseError`` naming the file and line for empty files, binary data and
     bytes that are not UTF-8.
     """
-    if not data.strip():
+    if not data or data.isspace():
         what = "the file is empty" if not data else "the file holds only whitespace"
         line = data.count(b"\n") + 1 if data else 1
         raise TranscriptParseError(f"{what}: expected a transcript", path, line)
