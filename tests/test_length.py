@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from builders import alternating
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -21,18 +22,6 @@ from q7x2_lib.length import (
     message_lengths,
     speaker_roles,
 )
-
-
-def words(n: int) -> str:
-    return " ".join(["w"] * n)
-
-
-def alternating(lengths, *, speakers=("A", "B"), seed=False):
-    """One conversation whose messages alternate between two speakers with these word counts."""
-    msgs = [(speakers[i % 2], words(n)) for i, n in enumerate(lengths)]
-    if seed:
-        msgs = [(speakers[1], " ")] + msgs
-    return msgs
 
 
 def test_speaker_roles_opener_is_first_non_seed_speaker():

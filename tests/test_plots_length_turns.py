@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from builders import words
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -37,15 +38,11 @@ from q7x2_lib.turns import (
 )
 
 
-def words(n: int) -> str:
-    return " ".join(["word"] * n)
-
-
 @pytest.fixture(scope="module")
 def messages():
     convs = {
-        "c1": [("A", words(n)) for n in (80, 40, 20, 10, 5, 2, 1, 1, 1, 1)],
-        "c2": [("B", words(n)) for n in (60, 50, 40, 30, 20, 10)],
+        "c1": [("A", words(n, "word")) for n in (80, 40, 20, 10, 5, 2, 1, 1, 1, 1)],
+        "c2": [("B", words(n, "word")) for n in (60, 50, 40, 30, 20, 10)],
         "c3": [("C", "a lonely letter of six words")],
     }
     for cid, msgs in list(convs.items())[:2]:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+from builders import alternating, words
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -24,14 +25,6 @@ from q7x2_lib.turns import (
     who_ends_summary,
     word_share,
 )
-
-
-def words(n: int) -> str:
-    return " ".join(["w"] * n)
-
-
-def alternating(lengths, speakers=("A", "B")):
-    return [(speakers[i % 2], words(n)) for i, n in enumerate(lengths)]
 
 
 def test_word_share_alternating_100_and_10():
