@@ -159,7 +159,36 @@ def child(folder: Path, timeout_at: float) -> dict:
             steps[name] = {"seconds": None, "peak_mb": None,
                            "error": f"{type(exc).__name__}: {exc}"[:200]}
         print(f"    {name}: {_fmt_s(steps[name]['seconds'])}", file=sys.stderr, flush=True)
+    gc.collect()
+    reset_peak()
+    t0 = time.perf_counter()
+    core_pipeline(messages)
+    steps["pipeline"] = {"seconds": time.perf_counter() - t0, "peak_mb": peak_mb()}
+    print(f"    pipeline: {_fmt_s(steps['pipeline']['seconds'])}", file=sys.stderr, flush=True)
     return {"messages": len(messages), "baseline_mb": baseline, "steps": steps}
+
+
+def core_pipeline(messages) -> dict:
+    """Every length, turn-taking and attractor table once, as a notebook computes them.
+
+    The per-function rows above time each public function alone, so wrappers count their parts
+    again (``length_decay_summary`` refits what ``decay_fit`` fits; ``end_states`` recomputes
+    ``loops``, which recomputes ``near_repeats``). This is the single pass the 60-second target
+    is about: each table computed once, later ones reusing earlier ones.
+    """
+    import q7x2_lib as q7
+
+    out = {"summary": q7.length_decay_summary(messages),
+           "profile": q7.length_profile(messages),
+           "markers": q7.end_marker_share(messages),
+           "share": q7.word_share(messages), "dominance": q7.dominance(messages),
+           "ratio": q7.reply_ratio_profile(messages), "mirroring": q7.mirroring(messages),
+           "who_ends": q7.who_ends(messages), "echo": q7.lexical_echo(messages),
+           "matrix": q7.model_matrix(messages)}
+    repeats = q7.near_repeats(messages)
+    out["loops"] = q7.loops(messages, repeats=repeats)
+    out["end_states"] = q7.end_states(messages, loops_table=out["loops"])
+    return out
 
 
 def run_child(folder: Path, limit_s: float) -> dict:
@@ -327,12 +356,16 @@ def totals(run: dict) -> dict:
     steps = run["steps"]
     core = [s["seconds"] for k, s in steps.items()
             if k.split(".")[0] in CORE_MODULES and s["seconds"] is not None]
+    pipe = steps.get("pipeline", {})
     drift = [s["seconds"] for k, s in steps.items()
              if k.startswith("drift.") and s["seconds"] is not None]
     peak = max((s["peak_mb"] or 0) for k, s in steps.items()
                if k == "read_corpus" or k.split(".")[0] in CORE_MODULES)
     failed = [k for k, s in steps.items() if s["seconds"] is None]
     return {"core_s": steps["read_corpus"]["seconds"] + sum(core), "drift_s": sum(drift),
+            "pipeline_s": (steps["read_corpus"]["seconds"] + pipe["seconds"]
+                           if pipe.get("seconds") is not None else None),
+            "pipeline_mb": pipe.get("peak_mb"),
             "peak_mb": peak, "above_mb": peak - (run["baseline_mb"] or 0), "failed": failed,
             "read_mb": steps["read_corpus"]["peak_mb"]}
 
@@ -429,7 +462,16 @@ def targets(read: dict, t: dict, disk: float, figs: dict, big: int) -> list[str]
         ("Parquet reload ≥ 10× faster than parsing",
          f"{read['read_s'] / read['parquet_reload_s']:.0f}×",
          verdict(read["read_s"] / read["parquet_reload_s"] >= 10)),
-        (f"{big:,} conversations: reading + every length, turn-taking, attractor metric < 60 s",
+        (f"{big:,} conversations: reading + every length, turn-taking, attractor table once "
+         "(`core_pipeline`) < 60 s", f"{_fmt_s(t['pipeline_s'])} s",
+         verdict(None if t["pipeline_s"] is None else t["pipeline_s"] < 60)),
+        (f"{big:,} conversations: `core_pipeline` peak memory < 2.5 × corpus on disk",
+         f"{_fmt_mb(t['pipeline_mb'])} MB = {(t['pipeline_mb'] or 0) / disk:.2f}× "
+         f"({(t['pipeline_mb'] or 0) - (t['peak_mb'] - t['above_mb']):.0f} MB above the libraries)",
+         verdict(
+             None if t["pipeline_mb"] is None else t["pipeline_mb"] < 2.5 * disk)),
+        (f"{big:,} conversations: reading + the sum of every public length, turn-taking, "
+         "attractor function run alone (wrappers count their parts again)",
          f"{t['core_s']:.0f} s", verdict(t["core_s"] < 60 and not t["failed"])),
         (f"{big:,} conversations: peak memory < 2.5 × corpus on disk ({disk:.0f} MB, twins)",
          f"{t['peak_mb']:.0f} MB = {t['peak_mb'] / disk:.2f}× ({t['above_mb']:.0f} MB = "
