@@ -59,8 +59,8 @@ lock: ## re-resolve the dependencies from pyproject.toml and rewrite requirement
 	$(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf $(VENV)-lock
 
-clean: ## remove caches and runs/ (keeps .venv)
-	rm -rf .pytest_cache .ruff_cache .hypothesis runs
+clean: ## remove caches, runs/ and reports/ (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache .hypothesis runs reports
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv
