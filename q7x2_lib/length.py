@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._chunks import by_conversation
 from .stats import (
     bin_position,
     describe_groups,
@@ -64,6 +65,7 @@ def _kept(messages: pd.DataFrame, include_seed: bool, extra: Sequence[str] = ())
     return kept.sort_values(_KEYS, kind="stable").reset_index(drop=True)
 
 
+@by_conversation
 def speaker_roles(messages: pd.DataFrame) -> pd.DataFrame:
     """Who opened each conversation and who answered.
 
@@ -84,6 +86,7 @@ def speaker_roles(messages: pd.DataFrame) -> pd.DataFrame:
     return roles.astype({"conversation_id": _STR, "opener": _STR, "responder": _STR})
 
 
+@by_conversation
 def message_lengths(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False
 ) -> pd.DataFrame:
@@ -175,6 +178,7 @@ def _half_life(rate: np.ndarray) -> np.ndarray:
                         np.where(np.isnan(rate), np.nan, np.inf))
 
 
+@by_conversation
 def decay_fit(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
     n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -203,8 +207,7 @@ def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int) -> p
     codes, ids = pd.factorize(lengths["conversation_id"], sort=True)
     x, y = lengths["turn"].to_numpy(float), np.log1p(lengths["length"].to_numpy(float))
     slope, intercept = theil_sen(x, y, codes, n_groups=len(ids))
-    reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot,
-                                rng=np.random.default_rng(seed))
+    reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed)
     slope_low, slope_high = percentile_interval(reps, ci=ci)
     # 0.0 - x rather than -x: a flat fit reads 0.0, not -0.0.
     rate, rate_low, rate_high = 0.0 - slope, 0.0 - slope_high, 0.0 - slope_low
@@ -230,6 +233,7 @@ def _check_collapse(threshold: float, window: int) -> None:
         raise ValueError(f"threshold: got {threshold!r}; expected a length >= 0, e.g. 5")
 
 
+@by_conversation
 def early_late_ratio(
     messages: pd.DataFrame, *, edge: int = 10, unit: str = "words", include_seed: bool = False
 ) -> pd.DataFrame:
@@ -265,6 +269,7 @@ def _early_late_ratio(lengths: pd.DataFrame, edge: int) -> pd.DataFrame:
     return out.astype({"conversation_id": _STR})
 
 
+@by_conversation
 def collapse_turn(
     messages: pd.DataFrame, *, threshold: float = 5, window: int = 4, unit: str = "words",
     include_seed: bool = False,
@@ -319,6 +324,7 @@ def _first_of_final_run(lengths: pd.DataFrame, ok: np.ndarray) -> pd.DataFrame:
     })
 
 
+@by_conversation
 def end_marker_share(
     messages: pd.DataFrame, *, per_speaker: bool = True, include_seed: bool = False
 ) -> pd.DataFrame:
@@ -350,6 +356,7 @@ def _end_marker_share(messages: pd.DataFrame, lengths: pd.DataFrame, per_speaker
     return out.reset_index().astype({"n_messages": "int64", "n_marker_only": "int64"})
 
 
+@by_conversation
 def length_decay_summary(
     messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,
     edge: int = 10, unit: str = "words", include_seed: bool = False, n_boot: int = 1000,

@@ -1,9 +1,19 @@
-"""Shared statistics: vectorised percentile bootstrap, within-group permutations, robust fits."""
+"""Shared statistics: vectorised percentile bootstrap, within-group permutations, robust fits.
+
+Random draws are keyed, not streamed: the resamples or permutations of a group come from a
+generator seeded with ``(seed, group size, stream)`` (:func:`size_rng`), so a group's interval
+depends on its own data and the seed alone, never on which other groups are computed with it.
+That makes every interval identical whether a corpus is analysed whole, in chunks, or split
+across a Dask cluster. Groups of the same size and stream share their draws; each group's
+interval is still an exact bootstrap (or permutation) interval of its own data.
+"""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -19,6 +29,7 @@ __all__ = [
     "percentile_interval",
     "permutation_batches",
     "round_floats",
+    "size_rng",
     "theil_sen",
     "theil_sen_replicates",
 ]
@@ -29,6 +40,17 @@ Statistic = str | Callable[..., np.ndarray]
 # processed in chunks of groups so memory stays flat while numpy does the work.
 _BUDGET = 1 << 22
 _BLOCK = 64  # pairs per block in the bootstrap Theil–Sen median search
+
+
+def size_rng(seed: int, n: int, stream: int = 0) -> np.random.Generator:
+    """The random generator for groups of ``n`` elements in ``stream``, under ``seed``.
+
+    It depends on these three numbers only, so the draws for a group never depend on the other
+    groups in the table. ``stream`` separates groups that must not share draws although they
+    have the same size, such as two speakers of one conversation resampled independently.
+    """
+    _check_n("seed", seed, 0)
+    return np.random.default_rng([int(seed), int(n), int(stream)])
 
 
 def _reducer(statistic: Statistic) -> Callable[..., np.ndarray]:
@@ -91,12 +113,15 @@ def group_batches(codes: np.ndarray, n_groups: int | None = None) -> Iterator[
 
 def bootstrap_replicates(
     values: np.ndarray, codes: np.ndarray | None = None, *, n_groups: int | None = None,
-    statistic: Statistic = "mean", n_boot: int = 1000, rng: np.random.Generator | None = None,
+    statistic: Statistic = "mean", n_boot: int = 1000, seed: int = 0,
+    streams: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bootstrap replicates of a statistic within each group, fully vectorised.
 
     Each group is resampled with replacement to its own size ``n_boot`` times and the statistic
-    recomputed; groups of equal size are resampled together in one numpy array.
+    recomputed. The resampling indices come from :func:`size_rng` ``(seed, size, stream)``:
+    groups of equal size and stream share them (one numpy array serves them all), and a group's
+    replicates do not depend on the other groups.
 
     Parameters
     ----------
@@ -110,8 +135,11 @@ def bootstrap_replicates(
         ``"mean"``, ``"median"``, ``"sum"``, ``"share"`` (mean of a boolean) or ``f(x, axis=)``.
     n_boot
         Number of replicates.
-    rng
-        A ``numpy.random.Generator``; defaults to ``default_rng(0)``.
+    seed
+        Non-negative integer seed.
+    streams
+        Optional stream number per group (length ``n_groups``, default all 0): groups that must
+        be resampled independently of each other although equally large get different streams.
 
     Returns
     -------
@@ -120,33 +148,34 @@ def bootstrap_replicates(
     """
     _check_n("n_boot", n_boot, 1)
     func = _reducer(statistic)
-    rng = np.random.default_rng(0) if rng is None else rng
     values = np.asarray(values, dtype=float)
     single = codes is None
     codes = np.zeros(values.size, dtype=np.int64) if single else np.asarray(codes)
     n_groups = _n_groups(codes, n_groups)
+    streams = np.zeros(n_groups, np.int64) if streams is None else np.asarray(streams, np.int64)
     out = np.full((n_boot, n_groups), np.nan)
     for gids, members in group_batches(codes, n_groups):
-        _fill_replicates(out, gids, values[members], func, rng)
+        n = members.shape[1]
+        for stream in np.unique(streams[gids]):
+            part = streams[gids] == stream
+            draws = size_rng(seed, n, stream).integers(0, n, size=(n_boot, n))
+            _fill_replicates(out, gids[part], values[members[part]], func, draws)
     return out[:, 0] if single else out
 
 
 def _fill_replicates(out: np.ndarray, gids: np.ndarray, vals: np.ndarray,
-                     func: Callable[..., np.ndarray], rng: np.random.Generator) -> None:
-    """Resample the rows of ``vals`` (G, n) and write the statistic into ``out[:, gids]``."""
+                     func: Callable[..., np.ndarray], draws: np.ndarray) -> None:
+    """Resample the rows of ``vals`` (G, n) by ``draws`` (n_boot, n) into ``out[:, gids]``."""
     n_boot, (n_g, n) = out.shape[0], vals.shape
     boots = max(1, min(n_boot, _BUDGET // n))
     step = max(1, _BUDGET // (boots * n))
     for g0 in range(0, n_g, step):
         block = vals[g0:g0 + step]
-        # One flat index array: much faster than indexing rows and columns separately.
-        offsets = (np.arange(block.shape[0]) * n)[None, :, None]
-        flat = block.ravel()
         for b0 in range(0, n_boot, boots):
             b1 = min(n_boot, b0 + boots)
-            idx = rng.integers(0, n, size=(b1 - b0, block.shape[0], n))
-            idx += offsets
-            out[b0:b1, gids[g0:g0 + step]] = func(flat[idx], axis=-1)
+            # (G, b, n) -> statistic (G, b) -> (b, G)
+            out[b0:b1, gids[g0:g0 + step]] = func(np.take(block, draws[b0:b1], axis=1),
+                                                  axis=-1).T
 
 
 def percentile_interval(
@@ -176,8 +205,7 @@ def bootstrap_ci(
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         return (np.nan, np.nan, np.nan)
-    reps = bootstrap_replicates(values, statistic=statistic, n_boot=n_boot,
-                                rng=np.random.default_rng(seed))
+    reps = bootstrap_replicates(values, statistic=statistic, n_boot=n_boot, seed=seed)
     low, high = percentile_interval(reps, ci=ci)
     return float(func(values, axis=0)), float(low), float(high)
 
@@ -195,7 +223,7 @@ def grouped_bootstrap(
     value, by
         The column summarised and the grouping column(s).
     statistic, n_boot, ci, seed
-        As in :func:`bootstrap_ci`; one generator seeded with ``seed`` serves all groups.
+        As in :func:`bootstrap_ci`; groups are resampled as in :func:`bootstrap_replicates`.
 
     Returns
     -------
@@ -209,7 +237,7 @@ def grouped_bootstrap(
     codes, keys = _group_codes(clean, by)
     vals = clean[value].to_numpy(dtype=float)
     reps = bootstrap_replicates(vals, codes, n_groups=len(keys), statistic=statistic,
-                                n_boot=n_boot, rng=np.random.default_rng(seed))
+                                n_boot=n_boot, seed=seed)
     low, high = percentile_interval(reps, ci=ci)
     est = _group_statistic(vals, codes, len(keys), _reducer(statistic))
     return pd.DataFrame({
@@ -259,15 +287,15 @@ def describe_groups(
 
 
 def permutation_batches(
-    codes: np.ndarray, *, n_perm: int = 1000, rng: np.random.Generator | None = None,
-    n_groups: int | None = None,
+    codes: np.ndarray, *, n_perm: int = 1000, seed: int = 0, n_groups: int | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Random permutations within each group, for shuffled baselines.
 
-    Groups of equal size share one set of ``n_perm`` random permutations (drawn afresh for each
-    batch): each group's baseline is still an exact draw from its own permutation distribution,
-    while drawing permutations once per size instead of once per group keeps large corpora fast.
-    Baselines of different groups are therefore not independent of each other.
+    Groups of equal size share one set of ``n_perm`` random permutations, drawn from
+    :func:`size_rng` ``(seed, size)``: each group's baseline is an exact draw from its own
+    permutation distribution and depends on its own data alone, while drawing permutations once
+    per size instead of once per group keeps large corpora fast. Baselines of equally large
+    groups are therefore not independent of each other.
 
     Yields
     ------
@@ -279,10 +307,9 @@ def permutation_batches(
         stays near a fixed memory budget.
     """
     _check_n("n_perm", n_perm, 1)
-    rng = np.random.default_rng(0) if rng is None else rng
     for gids, members in group_batches(codes, n_groups):
         n = members.shape[1]
-        perms = rng.permuted(np.broadcast_to(np.arange(n), (n_perm, 1, n)), axis=-1)
+        perms = size_rng(seed, n).permuted(np.broadcast_to(np.arange(n), (n_perm, 1, n)), axis=-1)
         step = max(1, _BUDGET // (max(n_perm, n) * n))  # also bounds (G, n, n) pair tables
         for g0 in range(0, len(gids), step):
             yield gids[g0:g0 + step], members[g0:g0 + step], perms
@@ -335,13 +362,16 @@ def _pair_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 def theil_sen_replicates(
     x: np.ndarray, y: np.ndarray, codes: np.ndarray, *, n_groups: int | None = None,
-    n_boot: int = 1000, rng: np.random.Generator | None = None,
+    n_boot: int = 1000, seed: int = 0,
 ) -> np.ndarray:
     """Bootstrap replicates of the Theil–Sen slope within each group (points resampled).
 
     A resample that draws point k ``K_k`` times has the pairwise slopes of the original pairs
     (i, j), each ``K_i * K_j`` times (pairs of a point with its own copy have no slope), so its
     Theil–Sen slope is a weighted median of the original slopes: no re-sorting per replicate.
+    The draws come from :func:`size_rng` ``(seed, group size)``, as in
+    :func:`bootstrap_replicates`. Groups are independent of each other, so they are spread over
+    threads (numpy releases the GIL); the result does not depend on the number of threads.
 
     Returns
     -------
@@ -349,30 +379,42 @@ def theil_sen_replicates(
         Shape (n_boot, n_groups); NaN for groups (or resamples) without two distinct ``x``.
     """
     _check_n("n_boot", n_boot, 1)
-    rng = np.random.default_rng(0) if rng is None else rng
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     codes = np.asarray(codes, dtype=np.int64)
     n_groups = _n_groups(codes, n_groups)
     out = np.full((n_boot, n_groups), np.nan)
-    for gids, xs, ys in _pair_chunks(x, y, codes, n_groups):
-        if xs.shape[1] >= 2:
-            _theil_sen_batch(out, gids, xs, ys, rng)
+    counts: dict[int, np.ndarray] = {}
+    with ThreadPoolExecutor(max_workers=_threads()) as pool:
+        for gids, xs, ys in _pair_chunks(x, y, codes, n_groups):
+            n = xs.shape[1]
+            if n < 2:
+                continue
+            if n not in counts:  # one set of resamples per group size
+                counts[n] = _resample_counts(n, n_boot, size_rng(seed, n))
+            slopes = _pair_slopes(xs, ys)
+            i, j = np.triu_indices(n, 1)
+
+            def fill(k: int, n: int = n, slopes: np.ndarray = slopes, i: np.ndarray = i,
+                     j: np.ndarray = j, gids: np.ndarray = gids) -> None:
+                out[:, gids[k]] = _bootstrap_weighted_median(slopes[k], i, j, n, counts[n])
+
+            list(pool.map(fill, range(len(gids))))
     return out
 
 
-def _theil_sen_batch(out: np.ndarray, gids: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                     rng: np.random.Generator) -> None:
-    """Fill ``out[:, gids]`` with bootstrap slopes for a batch of equal-size groups (G, n)."""
-    slopes = _pair_slopes(xs, ys)
-    i, j = np.triu_indices(xs.shape[1], 1)
-    for g, row in zip(gids, slopes, strict=True):
-        out[:, g] = _bootstrap_weighted_median(row, i, j, xs.shape[1], out.shape[0], rng)
+def _threads() -> int:
+    """Threads for group-parallel numpy work: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _bootstrap_weighted_median(slopes: np.ndarray, i: np.ndarray, j: np.ndarray, n: int,
-                               n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Theil–Sen slope of ``n_boot`` resamples of one group, from its pairwise slopes.
+                               counts: np.ndarray) -> np.ndarray:
+    """Theil–Sen slope of every resample of one group, from its pairwise slopes.
 
+    ``counts`` (n + 1, n_boot) holds how often each point is drawn in each resample (last row 0).
     Pair weights are laid out (pairs, replicates) and summed in blocks of ``_BLOCK`` pairs; the
     median's block is found from the block totals, then only that block is accumulated, which
     avoids a cumulative sum over every pair of every replicate.
@@ -385,44 +427,64 @@ def _bootstrap_weighted_median(slopes: np.ndarray, i: np.ndarray, j: np.ndarray,
     pi = np.concatenate([np.where(undefined, n, i[order]), np.full(pad, n)])
     pj = np.concatenate([np.where(undefined, n, j[order]), np.full(pad, n)])
     sorted_slopes = np.concatenate([slopes[order], np.full(pad, np.nan)])
+    n_boot = counts.shape[1]
     out = np.empty(n_boot)
     boots = max(1, min(n_boot, _BUDGET // max(1, len(pi))))
     for b0 in range(0, n_boot, boots):
-        b1 = min(n_boot, b0 + boots)
-        counts = _resample_counts(n, b1 - b0, rng)
-        if counts.max(initial=0) <= 15:  # products fit in uint8: half the memory traffic
-            counts = counts.astype(np.uint8)
-        weights = np.take(counts, pi, axis=0)  # take: faster than fancy indexing on rows
-        weights *= np.take(counts, pj, axis=0)
-        out[b0:b1] = _block_median(weights.reshape(n_blocks, _BLOCK, -1), sorted_slopes)
+        part = counts[:, b0:b0 + boots]
+        weights = np.take(part, pi, axis=0)  # take: faster than fancy indexing on rows
+        weights *= np.take(part, pj, axis=0)
+        out[b0:b0 + boots] = _block_median(weights.reshape(n_blocks, _BLOCK, -1), sorted_slopes)
     return out
 
 
 def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """How often each of n points is drawn in each resample, shape (n + 1, n_boot); last row 0."""
+    """How often each of n points is drawn in each resample, shape (n + 1, n_boot); last row 0.
+
+    The smallest integer type that holds the product of two counts: pair weights are such
+    products, and narrow types halve or quarter the memory traffic of the weight arrays.
+    """
     draws = rng.integers(0, n, size=(n_boot, n))
     flat = (np.arange(n_boot)[:, None] * (n + 1) + draws).ravel()
     counts = np.bincount(flat, minlength=n_boot * (n + 1)).reshape(n_boot, n + 1)
-    # Pair weights are products of two counts (at most n * n): int16 halves the memory traffic
-    # of the weight arrays whenever that product fits.
-    return np.ascontiguousarray(counts.T.astype(np.int16 if n * n <= 32767 else np.int32))
+    top = int(counts.max(initial=0)) ** 2
+    dtype = np.uint8 if top <= 255 else np.int16 if top <= 32767 else np.int32
+    return np.ascontiguousarray(counts.T.astype(dtype))
 
 
 def _block_median(weights: np.ndarray, sorted_slopes: np.ndarray) -> np.ndarray:
     """Weighted median per replicate from block-shaped weights (blocks, _BLOCK, replicates)."""
-    # Block sums of uint8 (<= 225) or int16 (n <= 181) weights fit in int16 or int32, which numpy
+    # Sums of _BLOCK uint8 (<= 255) weights fit in int16, of int16 ones in int32, which numpy
     # adds far faster than the int64 it would widen to.
     wide = {np.dtype(np.uint8): np.int16, np.dtype(np.int16): np.int32}.get(weights.dtype, np.int64)
-    block_cum = np.cumsum(weights.sum(axis=1, dtype=wide), axis=0)
+    block_cum = np.cumsum(np.add.reduce(weights, axis=1, dtype=wide), axis=0, dtype=np.int64)
     total = block_cum[-1]
+    targets = ((total - 1) // 2, total // 2)  # the two middle elements (equal if odd)
+    blocks = [(block_cum > target).argmax(axis=0) for target in targets]
+    # Both middle elements nearly always lie in one block: accumulate that block once, and
+    # again only for the replicates whose two middle elements straddle a block boundary.
     cols = np.arange(weights.shape[2])
-    ends = []
-    for target in ((total - 1) // 2, total // 2):  # the two middle elements (equal if odd)
-        block = (block_cum > target).argmax(axis=0)
-        before = np.where(block > 0, block_cum[block - 1, cols], 0)
-        within = np.cumsum(weights[block, :, cols], axis=1) + before[:, None]
-        ends.append(sorted_slopes[block * _BLOCK + (within > target[:, None]).argmax(axis=1)])
-    return np.where(total > 0, (ends[0] + ends[1]) / 2, np.nan)
+    ends = [_rank_in_block(weights, block_cum, blocks[0], cols, targets[0], wide)]
+    straddle = np.flatnonzero(blocks[1] != blocks[0])
+    high = _rank_in_block(weights, block_cum, blocks[0], cols, targets[1], wide)
+    if straddle.size:
+        high[straddle] = _rank_in_block(weights, block_cum, blocks[1][straddle], straddle,
+                                        targets[1][straddle], wide)
+    ends.append(high)
+    sorted_ends = [sorted_slopes[e] for e in ends]
+    return np.where(total > 0, (sorted_ends[0] + sorted_ends[1]) / 2, np.nan)
+
+
+def _rank_in_block(weights: np.ndarray, block_cum: np.ndarray, block: np.ndarray,
+                   cols: np.ndarray, target: np.ndarray, wide: type) -> np.ndarray:
+    """Position (in sorted pair order) of the element of weighted rank ``target`` of replicates
+    ``cols``, whose cumulative weight first exceeds ``target`` inside ``block``."""
+    before = np.where(block > 0, block_cum[block - 1, cols], 0)
+    within = np.cumsum(weights[block, :, cols], axis=1, dtype=wide)
+    over = within > (target - before)[:, None]
+    # Where the target lies beyond this block (the high element's block, when straddling), no
+    # element is over: argmax gives 0, and the caller recomputes those replicates.
+    return block * _BLOCK + over.argmax(axis=1)
 
 
 def bin_position(relative: np.ndarray | pd.Series, *, n_bins: int = 10) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._chunks import by_conversation
 from .length import _kept, collapse_turn, message_lengths, speaker_roles
 from .stats import (
     bin_position,
@@ -17,7 +18,7 @@ from .stats import (
     permutation_batches,
     round_floats,
 )
-from .text import is_content_word, is_emoji, tokenize
+from .text import is_content_word, is_emoji, token_codes
 
 __all__ = [
     "baseline_summary",
@@ -48,23 +49,27 @@ def _speaker_groups(lengths: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def _share_replicates(lengths: pd.DataFrame, codes: np.ndarray, keys: pd.DataFrame,
-                      n_boot: int, rng: np.random.Generator):
+                      n_boot: int, seed: int):
     """Yield (group slice, share replicates) per chunk of conversations.
 
     Each speaker's messages are resampled within the conversation (stratified: message counts stay
     as observed); a replicate's share is the speaker's resampled word total over the sum of all
-    speakers' resampled totals.
+    speakers' resampled totals. Each speaker of a conversation draws from its own stream (its
+    place among the conversation's speakers), so equally active speakers are resampled
+    independently.
     """
     conv_codes, _ = pd.factorize(keys["conversation_id"], sort=True)
     bounds = np.searchsorted(conv_codes, np.arange(0, conv_codes.max(initial=-1) + 1 + _CONV_CHUNK,
                                                    _CONV_CHUNK))
     values = lengths["length"].to_numpy(float)
+    streams = keys.groupby("conversation_id", sort=False).cumcount().to_numpy(np.int64)
     for g0, g1 in zip(bounds[:-1], bounds[1:], strict=True):
         if g1 <= g0:
             continue
         rows = (codes >= g0) & (codes < g1)
         sums = bootstrap_replicates(values[rows], codes[rows] - g0, n_groups=g1 - g0,
-                                    statistic="sum", n_boot=n_boot, rng=rng)
+                                    statistic="sum", n_boot=n_boot, seed=seed,
+                                    streams=streams[g0:g1])
         starts = np.flatnonzero(np.diff(conv_codes[g0:g1], prepend=-1))
         totals = np.add.reduceat(sums, starts, axis=1)
         sizes = np.diff(np.append(starts, g1 - g0))
@@ -72,6 +77,7 @@ def _share_replicates(lengths: pd.DataFrame, codes: np.ndarray, keys: pd.DataFra
             yield slice(g0, g1), sums / np.repeat(totals, sizes, axis=1)
 
 
+@by_conversation
 def word_share(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
     n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -94,8 +100,7 @@ def word_share(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = keys["length"].to_numpy(float) / totals
     low, high = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
-    for sl, reps in _share_replicates(lengths, codes, keys, n_boot,
-                                         np.random.default_rng(seed)):
+    for sl, reps in _share_replicates(lengths, codes, keys, n_boot, seed):
         low[sl], high[sl] = percentile_interval(reps, ci=ci)
     return keys.assign(length=keys["length"].astype("int64"), share=share, share_low=low,
                        share_high=high)
@@ -108,6 +113,7 @@ def _dominance_index(max_share: np.ndarray, n_speakers: np.ndarray) -> np.ndarra
         return np.where(k > 1, (max_share - 1 / k) / (1 - 1 / k), np.nan)
 
 
+@by_conversation
 def dominance(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
     n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -153,6 +159,7 @@ def _is_reply(lengths: pd.DataFrame) -> np.ndarray:
     return (same & other).to_numpy(bool)
 
 
+@by_conversation
 def reply_length_ratio(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False
 ) -> pd.DataFrame:
@@ -238,6 +245,7 @@ def _fill_baseline(base: dict[str, np.ndarray], gids: np.ndarray, shuffled: np.n
                                      (1 + hits) / (1 + shuffled.shape[0]))
 
 
+@by_conversation
 def mirroring(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
     n_shuffles: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -268,7 +276,7 @@ def mirroring(
         rho = np.where(usable, np.bincount(codes, xc * yc, n_groups) / denom, np.nan)
     base = _baseline_columns(n_groups)
     for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups,
-                                                    rng=np.random.default_rng(seed)):
+                                                    seed=seed):
         shuffled_y = np.take_along_axis(yc[members][None], perms, axis=-1)
         with np.errstate(invalid="ignore", divide="ignore"):
             reps = (xc[members][None] * shuffled_y).sum(axis=-1) / denom[gids]
@@ -306,8 +314,8 @@ def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray
     out_rows, out_codes = [], []
     for start in range(0, len(texts), _TEXT_CHUNK):
         chunk = texts[start:start + _TEXT_CHUNK]
-        tokens = [tokenize(t) for t in (chunk.tolist() if isinstance(chunk, pd.Series) else chunk)]
-        local, uniques = pd.factorize(np.array([w for t in tokens for w in t], dtype=object))
+        rows, local, uniques = token_codes(
+            chunk.tolist() if isinstance(chunk, pd.Series) else chunk)
         for word in uniques:
             if word not in index:
                 index[word] = len(vocab)
@@ -315,7 +323,7 @@ def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray
                 content.append(is_content_word(word) or is_emoji(word))
         to_global = np.fromiter((index[w] for w in uniques), dtype=np.int64, count=len(uniques))
         codes = to_global[local]
-        rows = np.repeat(np.arange(start, start + len(tokens)), [len(t) for t in tokens])
+        rows = rows + start
         keep = np.asarray(content, dtype=bool)[codes] if len(codes) else np.zeros(0, bool)
         pairs = pd.DataFrame({"row": rows[keep], "code": codes[keep]}).drop_duplicates()
         out_rows.append(pairs["row"].to_numpy(np.int64))
@@ -340,6 +348,7 @@ def _word_matrix(texts: pd.Series, conversation: np.ndarray) -> sp.csr_matrix:
     return matrix
 
 
+@by_conversation
 def lexical_echo(
     messages: pd.DataFrame, *, include_seed: bool = False, n_shuffles: int = 1000,
     ci: float = 0.95, seed: int = 0,
@@ -374,7 +383,7 @@ def lexical_echo(
     echo = _group_nanmean(share, codes, len(keys))
     base = _baseline_columns(len(keys))
     for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys),
-                                                    rng=np.random.default_rng(seed)):
+                                                    seed=seed):
         overlap = _overlap_blocks(matrix, reply[members], members.shape)
         swapped = np.take_along_axis(overlap[None], perms[..., None], axis=-1)[..., 0]
         _fill_baseline(base, gids, _masked_mean(swapped, n_words[members]), echo, ci)
@@ -424,6 +433,7 @@ def _masked_mean(shared: np.ndarray, n_words: np.ndarray) -> np.ndarray:
                                                          np.nan)
 
 
+@by_conversation
 def who_ends(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.DataFrame:
     """Who sends the last substantive message, when each speaker first goes silent, who asks.
 

@@ -20,6 +20,7 @@ from q7x2_lib.stats import (
     percentile_interval,
     permutation_batches,
     round_floats,
+    size_rng,
     theil_sen,
     theil_sen_replicates,
 )
@@ -82,11 +83,9 @@ def test_bootstrap_replicates_empty_group_is_nan():
 
 def test_bootstrap_replicates_large_group_is_chunked_without_changing_results(monkeypatch):
     values = np.arange(49.0)
-    full = bootstrap_replicates(values, statistic="median", n_boot=30,
-                                rng=np.random.default_rng(1))
+    full = bootstrap_replicates(values, statistic="median", n_boot=30, seed=1)
     monkeypatch.setattr("q7x2_lib.stats._BUDGET", 120)  # force chunks of boots
-    chunked = bootstrap_replicates(values, statistic="median", n_boot=30,
-                                   rng=np.random.default_rng(1))
+    chunked = bootstrap_replicates(values, statistic="median", n_boot=30, seed=1)
     assert np.isin(full, values).all()  # the median of an odd resample is one of its values
     assert_array_equal(chunked, full)
 
@@ -177,6 +176,12 @@ def test_theil_sen_matches_scipy(points):
     assert_allclose([slope[0], intercept[0]], [ref.slope, ref.intercept], atol=1e-12)
 
 
+def _scipy_slope(y: np.ndarray, x: np.ndarray) -> float:
+    with warnings.catch_warnings():  # scipy's own interval warns on tiny resamples; unused here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return scipy.stats.theilslopes(y, x).slope
+
+
 def test_theil_sen_replicates_of_collinear_points_are_the_slope():
     x = np.arange(8.0)
     reps = theil_sen_replicates(x, 3 - 0.5 * x, np.zeros(8, dtype=int), n_boot=200)
@@ -189,15 +194,15 @@ def test_theil_sen_replicates_match_scipy_on_the_same_resamples(n):
     rng = np.random.default_rng(n)
     x, y = np.arange(float(n)), rng.normal(size=n)
     x[1] = x[0]  # a tie in x: pairs without a slope are skipped, as scipy does
-    reps = theil_sen_replicates(x, y, np.zeros(n, dtype=int), n_boot=25,
-                                rng=np.random.default_rng(7))
-    # The implementation draws each resample as rng.integers(0, n, size=(n_boot, n)).
-    draws = np.random.default_rng(7).integers(0, n, size=(25, n))
+    reps = theil_sen_replicates(x, y, np.zeros(n, dtype=int), n_boot=25, seed=7)
+    # The implementation draws the resamples of size-n groups as
+    # size_rng(seed, n).integers(0, n, size=(n_boot, n)).
+    draws = size_rng(7, n).integers(0, n, size=(25, n))
     for rep, draw in zip(reps, draws, strict=True):
         if np.unique(x[draw]).size < 2:
             assert np.isnan(rep)
         else:
-            assert_allclose(rep, scipy.stats.theilslopes(y[draw], x[draw]).slope, atol=1e-12)
+            assert_allclose(rep, _scipy_slope(y[draw], x[draw]), atol=1e-12)
 
 
 def test_bin_position_midpoints():
@@ -221,8 +226,60 @@ def test_theil_sen_chunks_of_equal_size_groups_agree(monkeypatch):
     rng = np.random.default_rng(3)
     x, y, codes = np.tile(np.arange(6.0), 5), rng.normal(size=30), np.repeat(np.arange(5), 6)
     whole = theil_sen(x, y, codes)
-    reps = theil_sen_replicates(x, y, codes, n_boot=20, rng=np.random.default_rng(1))
+    reps = theil_sen_replicates(x, y, codes, n_boot=20, seed=1)
     monkeypatch.setattr("q7x2_lib.stats._BUDGET", 16)  # one group of 15 pairs per chunk
     assert_allclose(theil_sen(x, y, codes), whole)
-    assert_allclose(theil_sen_replicates(x, y, codes, n_boot=20, rng=np.random.default_rng(1)),
-                    reps)
+    assert_allclose(theil_sen_replicates(x, y, codes, n_boot=20, seed=1), reps)
+
+
+def test_theil_sen_replicates_do_not_depend_on_threads(monkeypatch):
+    rng = np.random.default_rng(4)
+    codes = np.repeat(np.arange(12), 30)
+    x, y = np.tile(np.arange(30.0), 12), rng.normal(size=360)
+    threaded = theil_sen_replicates(x, y, codes, n_boot=50, seed=2)
+    monkeypatch.setattr("q7x2_lib.stats._threads", lambda: 1)
+    assert_array_equal(theil_sen_replicates(x, y, codes, n_boot=50, seed=2), threaded)
+
+
+@pytest.mark.parametrize("n_counts", [3, 150])  # one block of pairs, then 175 blocks
+def test_theil_sen_replicates_give_the_weighted_median(n_counts):
+    rng = np.random.default_rng(n_counts)
+    x, y = np.arange(float(n_counts)), rng.normal(size=n_counts)
+    reps = theil_sen_replicates(x, y, np.zeros(n_counts, dtype=int), n_boot=15, seed=3)
+    draws = size_rng(3, n_counts).integers(0, n_counts, size=(15, n_counts))
+    for rep, draw in zip(reps, draws, strict=True):
+        if np.unique(x[draw]).size < 2:
+            assert np.isnan(rep)
+        else:
+            assert_allclose(rep, _scipy_slope(y[draw], x[draw]), atol=1e-12)
+
+
+def test_intervals_of_a_group_do_not_depend_on_the_other_groups():
+    # Keyed draws: a group's replicates are the same alone or beside any other groups, so a
+    # corpus can be analysed in chunks or on a cluster and give the same intervals.
+    rng = np.random.default_rng(9)
+    values, codes = rng.normal(size=60), np.repeat([0, 1, 2], [20, 25, 15])
+    together = bootstrap_replicates(values, codes, n_boot=40, seed=5)
+    for g in range(3):
+        alone = bootstrap_replicates(values[codes == g], n_boot=40, seed=5)
+        assert_array_equal(together[:, g], alone)
+    x = np.tile(np.arange(20.0), 3)
+    ts_codes = np.repeat([0, 1, 2], 20)
+    ts_together = theil_sen_replicates(x, values, ts_codes, n_boot=30, seed=5)
+    ts_alone = theil_sen_replicates(x[20:40], values[20:40], np.zeros(20, int), n_boot=30, seed=5)
+    assert_array_equal(ts_together[:, 1], ts_alone[:, 0])
+
+
+def test_streams_resample_equal_groups_independently():
+    values, codes = np.arange(20.0), np.repeat([0, 1], 10)
+    same = bootstrap_replicates(values - np.repeat([0, 10], 10), codes, n_boot=30, seed=1)
+    assert_array_equal(same[:, 0], same[:, 1])  # same size, same stream: same resamples
+    apart = bootstrap_replicates(values - np.repeat([0, 10], 10), codes, n_boot=30, seed=1,
+                                 streams=np.array([0, 1]))
+    assert_array_equal(apart[:, 0], same[:, 0])
+    assert not np.array_equal(apart[:, 0], apart[:, 1])
+
+
+def test_size_rng_rejects_negative_seeds():
+    with pytest.raises(ValueError, match="seed"):
+        size_rng(-1, 5)
