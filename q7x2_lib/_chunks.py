@@ -60,20 +60,31 @@ def _conversation_starts(messages: pd.DataFrame) -> np.ndarray | None:
     return starts
 
 
-def by_conversation(func: F) -> F:
+def by_conversation(func: F | None = None, *, split: tuple[str, ...] = ()) -> F:
     """Compute a per-conversation metric slice by slice when its table is large.
 
     For a metric whose rows for a conversation depend on that conversation alone and come
     sorted by ``conversation_id`` first, the concatenated slices equal the whole-table result;
-    the tests hold every decorated metric to that.
+    the tests hold every decorated metric to that. Keyword arguments named in ``split`` are
+    tables of earlier results with a ``conversation_id`` column (such as ``repeats=``): each
+    slice is given their rows for its own conversations.
     """
+    if func is None:
+        return functools.partial(by_conversation, split=split)  # type: ignore[return-value]
 
     @functools.wraps(func)
     def wrapper(messages: pd.DataFrame, *args, **kwargs) -> pd.DataFrame:
         if (not isinstance(messages, pd.DataFrame) or len(messages) <= CHUNK_ROWS
                 or "conversation_id" not in messages.columns):
             return func(messages, *args, **kwargs)
-        parts = [func(chunk, *args, **kwargs) for chunk in conversation_chunks(messages)]
+        parts = []
+        for chunk in conversation_chunks(messages):
+            given = {name: kwargs[name] for name in split if kwargs.get(name) is not None}
+            if given:
+                ids = chunk["conversation_id"].unique()
+                given = {name: table.loc[table["conversation_id"].isin(ids)].reset_index(drop=True)
+                         for name, table in given.items()}
+            parts.append(func(chunk, *args, **{**kwargs, **given}))
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     return wrapper  # type: ignore[return-value]

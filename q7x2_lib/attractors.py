@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._chunks import by_conversation
 from .drift import _check_positive, _generated, _positions, load_lexicon, theme_hits, theme_patterns
 from .text import EMOJI_RE, char_ngram_matrix, is_emoji, normal_form, tokenize
 
@@ -188,6 +189,7 @@ def _lag_similarities(
     return sim, exact
 
 
+@by_conversation
 def near_repeats(
     messages: pd.DataFrame, *, lookback: int = 6, threshold: float = 0.8, ngram: int = 3,
     include_seed: bool = False,
@@ -266,6 +268,7 @@ def model_pairs(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.Ser
     return pairs.astype("string").rename("model_pair")
 
 
+@by_conversation(split=("repeats",))
 def loops(
     messages: pd.DataFrame, *, lookback: int = 6, threshold: float = 0.8, ngram: int = 3,
     min_repeats: int = 2, include_seed: bool = False, repeats: pd.DataFrame | None = None,
@@ -479,6 +482,7 @@ def _check_lexicon(lexicon: pd.DataFrame, source: object) -> None:
                          "end-state rules need; add [themes.farewell] and [themes.refusal]")
 
 
+@by_conversation(split=("loops_table",))
 def end_states(
     messages: pd.DataFrame, *, tail: int = 6, dominance: float = 0.5,
     refusal_share: float = 0.3, lexicon: str | os.PathLike[str] | pd.DataFrame | None = None,

@@ -40,6 +40,7 @@ Statistic = str | Callable[..., np.ndarray]
 # processed in chunks of groups so memory stays flat while numpy does the work.
 _BUDGET = 1 << 22
 _BLOCK = 64  # pairs per block in the bootstrap Theil–Sen median search
+_DRAW_BLOCK = 100  # bootstrap replicates whose resampling indices are drawn in one call
 
 
 def size_rng(seed: int, n: int, stream: int = 0) -> np.random.Generator:
@@ -119,9 +120,10 @@ def bootstrap_replicates(
     """Bootstrap replicates of a statistic within each group, fully vectorised.
 
     Each group is resampled with replacement to its own size ``n_boot`` times and the statistic
-    recomputed. The resampling indices come from :func:`size_rng` ``(seed, size, stream)``:
-    groups of equal size and stream share them (one numpy array serves them all), and a group's
-    replicates do not depend on the other groups.
+    recomputed. The resampling indices come from :func:`size_rng` ``(seed, size, stream)``, in
+    calls of ``integers(0, size, (100, size))`` (the last one shorter): groups of equal size and
+    stream share them (one numpy array serves them all), and a group's replicates do not depend
+    on the other groups.
 
     Parameters
     ----------
@@ -158,8 +160,12 @@ def bootstrap_replicates(
         n = members.shape[1]
         for stream in np.unique(streams[gids]):
             part = streams[gids] == stream
-            draws = size_rng(seed, n, stream).integers(0, n, size=(n_boot, n))
-            _fill_replicates(out, gids[part], values[members[part]], func, draws)
+            rng, vals = size_rng(seed, n, stream), values[members[part]]
+            # Drawn in fixed blocks of replicates: the indices of a large group never all sit
+            # in memory at once, and they do not depend on how the work is chunked.
+            for b0 in range(0, n_boot, _DRAW_BLOCK):
+                draws = rng.integers(0, n, size=(min(_DRAW_BLOCK, n_boot - b0), n))
+                _fill_replicates(out[b0:b0 + len(draws)], gids[part], vals, func, draws)
     return out[:, 0] if single else out
 
 
@@ -414,27 +420,84 @@ def _bootstrap_weighted_median(slopes: np.ndarray, i: np.ndarray, j: np.ndarray,
                                counts: np.ndarray) -> np.ndarray:
     """Theil–Sen slope of every resample of one group, from its pairwise slopes.
 
-    ``counts`` (n + 1, n_boot) holds how often each point is drawn in each resample (last row 0).
-    Pair weights are laid out (pairs, replicates) and summed in blocks of ``_BLOCK`` pairs; the
-    median's block is found from the block totals, then only that block is accumulated, which
-    avoids a cumulative sum over every pair of every replicate.
+    ``counts`` (n + 1, n_boot) holds how often each point is drawn in each resample (last row
+    0). A resample's slope is the weighted median of the sorted pair slopes, pair (i, j)
+    weighing ``K_i K_j``. Resampled medians stay near the sample's, so the search first looks
+    in a window of sorted pairs around the middle: the weight of all pairs below the window,
+    and up to its end, are quadratic forms ``K' A K`` (one matrix product for all resamples),
+    and only the window's pairs are accumulated pair by pair. Resamples whose median lies
+    outside the window are searched over every pair. Both searches are exact.
     """
     order = np.argsort(np.where(np.isnan(slopes), np.inf, slopes), kind="stable")
-    n_blocks = -(-len(order) // _BLOCK)
-    pad = n_blocks * _BLOCK - len(order)
-    # Undefined slopes (equal x) and padding point at an all-zero row of counts: weight 0.
-    undefined = np.isnan(slopes[order])
-    pi = np.concatenate([np.where(undefined, n, i[order]), np.full(pad, n)])
-    pj = np.concatenate([np.where(undefined, n, j[order]), np.full(pad, n)])
-    sorted_slopes = np.concatenate([slopes[order], np.full(pad, np.nan)])
-    n_boot = counts.shape[1]
+    n_defined = int(np.count_nonzero(~np.isnan(slopes)))
+    order = order[:n_defined]  # pairs of equal x have no slope: weight 0 in every resample
+    si, sj, sorted_slopes = i[order], j[order], slopes[order]
+    drawn = counts[:n].astype(np.float32 if n <= 4096 else float)  # exact: sums < 2**24
+    if n_defined == len(slopes):  # every pair has a slope: total = ((sum K)^2 - sum K^2) / 2
+        total = (n * n - np.einsum("ij,ij->j", drawn, drawn).astype(np.int64)) // 2
+    else:
+        total = _quadratic_sums([(si, sj)], n, drawn)[0]
+    targets = np.array([(total - 1) // 2, total // 2], dtype=np.int64)  # the two middle ranks
+    out = np.full(counts.shape[1], np.nan)
+    half = _window_half(n)
+    lo = max(0, (n_defined // 2 - half) // _BLOCK * _BLOCK)
+    hi = min(n_defined, lo + 2 * half)
+    inside = np.zeros(counts.shape[1], dtype=bool)
+    if hi - lo < n_defined // 2:  # a window that saves little is not worth its products
+        below, window = _quadratic_sums([(si[:lo], sj[:lo]), (si[lo:hi], sj[lo:hi])], n, drawn)
+        inside = (below <= targets[0]) & (targets[1] < below + window) & (total > 0)
+        if inside.any():
+            out[inside] = _weighted_median(si[lo:hi], sj[lo:hi], sorted_slopes[lo:hi], n,
+                                           counts[:, inside], targets[:, inside] - below[inside])
+    rest = ~inside & (total > 0)
+    if rest.all():  # no window, or none of it used: skip copying the counts
+        out[:] = _weighted_median(si, sj, sorted_slopes, n, counts, targets)
+    elif rest.any():
+        out[rest] = _weighted_median(si, sj, sorted_slopes, n, counts[:, rest], targets[:, rest])
+    return out
+
+
+def _window_half(n: int) -> int:
+    """Pairs each side of the middle searched first: Kendall's variance of the median's rank,
+    n(n-1)(2n+5)/18, is the rank's spread; 4 standard deviations (2 sqrt(var): the rank moves
+    by half of Kendall's S) hold nearly every resampled median, plus one block of slack."""
+    return 2 * int(np.sqrt(n * (n - 1) * (2 * n + 5) / 18)) + _BLOCK
+
+
+def _quadratic_sums(pair_sets: list[tuple[np.ndarray, np.ndarray]], n: int,
+                    drawn: np.ndarray) -> np.ndarray:
+    """For each set of pairs (si, sj), the sum of ``K_i K_j`` over its pairs in every resample:
+    ``K' A K`` with A the set's 0/1 matrix, all sets in one matrix product; ``drawn`` (n,
+    n_boot) holds the counts as floats. Returns (sets, n_boot) integers."""
+    pairs = np.zeros((len(pair_sets), n, n), dtype=drawn.dtype)
+    for k, (si, sj) in enumerate(pair_sets):
+        pairs[k, si, sj] = 1
+    products = (pairs.reshape(-1, n) @ drawn).reshape(len(pair_sets), n, -1)
+    return np.rint(np.einsum("kij,ij->kj", products, drawn, dtype=float)).astype(np.int64)
+
+
+def _weighted_median(si: np.ndarray, sj: np.ndarray, sorted_slopes: np.ndarray, n: int,
+                     counts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Mean of the slopes at weighted ranks ``targets`` (2, n_boot) among pairs (si, sj) sorted
+    by slope, pair weights ``K_i K_j`` from ``counts`` (n + 1, n_boot).
+
+    Pair weights are laid out (pairs, replicates) and summed in blocks of ``_BLOCK`` pairs; a
+    rank's block is found from the block totals, then only that block is accumulated.
+    """
+    pad = -len(si) % _BLOCK
+    # Padding points at the all-zero last row of counts: weight 0.
+    pi = np.concatenate([si, np.full(pad, n, dtype=si.dtype)])
+    pj = np.concatenate([sj, np.full(pad, n, dtype=sj.dtype)])
+    padded = np.concatenate([sorted_slopes, np.full(pad, np.nan)])
+    n_blocks, n_boot = len(pi) // _BLOCK, counts.shape[1]
     out = np.empty(n_boot)
     boots = max(1, min(n_boot, _BUDGET // max(1, len(pi))))
     for b0 in range(0, n_boot, boots):
         part = counts[:, b0:b0 + boots]
         weights = np.take(part, pi, axis=0)  # take: faster than fancy indexing on rows
         weights *= np.take(part, pj, axis=0)
-        out[b0:b0 + boots] = _block_median(weights.reshape(n_blocks, _BLOCK, -1), sorted_slopes)
+        out[b0:b0 + boots] = _block_median(weights.reshape(n_blocks, _BLOCK, -1), padded,
+                                           targets[:, b0:b0 + boots])
     return out
 
 
@@ -452,27 +515,25 @@ def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
     return np.ascontiguousarray(counts.T.astype(dtype))
 
 
-def _block_median(weights: np.ndarray, sorted_slopes: np.ndarray) -> np.ndarray:
-    """Weighted median per replicate from block-shaped weights (blocks, _BLOCK, replicates)."""
+def _block_median(weights: np.ndarray, sorted_slopes: np.ndarray, targets: np.ndarray
+                  ) -> np.ndarray:
+    """Mean of the elements at weighted ranks ``targets`` (2, replicates), from block-shaped
+    weights (blocks, _BLOCK, replicates) of the elements in sorted order."""
     # Sums of _BLOCK uint8 (<= 255) weights fit in int16, of int16 ones in int32, which numpy
     # adds far faster than the int64 it would widen to.
     wide = {np.dtype(np.uint8): np.int16, np.dtype(np.int16): np.int32}.get(weights.dtype, np.int64)
     block_cum = np.cumsum(np.add.reduce(weights, axis=1, dtype=wide), axis=0, dtype=np.int64)
-    total = block_cum[-1]
-    targets = ((total - 1) // 2, total // 2)  # the two middle elements (equal if odd)
     blocks = [(block_cum > target).argmax(axis=0) for target in targets]
     # Both middle elements nearly always lie in one block: accumulate that block once, and
     # again only for the replicates whose two middle elements straddle a block boundary.
     cols = np.arange(weights.shape[2])
-    ends = [_rank_in_block(weights, block_cum, blocks[0], cols, targets[0], wide)]
-    straddle = np.flatnonzero(blocks[1] != blocks[0])
+    low = _rank_in_block(weights, block_cum, blocks[0], cols, targets[0], wide)
     high = _rank_in_block(weights, block_cum, blocks[0], cols, targets[1], wide)
+    straddle = np.flatnonzero(blocks[1] != blocks[0])
     if straddle.size:
         high[straddle] = _rank_in_block(weights, block_cum, blocks[1][straddle], straddle,
                                         targets[1][straddle], wide)
-    ends.append(high)
-    sorted_ends = [sorted_slopes[e] for e in ends]
-    return np.where(total > 0, (sorted_ends[0] + sorted_ends[1]) / 2, np.nan)
+    return (sorted_slopes[low] + sorted_slopes[high]) / 2
 
 
 def _rank_in_block(weights: np.ndarray, block_cum: np.ndarray, block: np.ndarray,

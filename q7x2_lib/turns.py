@@ -113,10 +113,10 @@ def _dominance_index(max_share: np.ndarray, n_speakers: np.ndarray) -> np.ndarra
         return np.where(k > 1, (max_share - 1 / k) / (1 - 1 / k), np.nan)
 
 
-@by_conversation
+@by_conversation(split=("shares",))
 def dominance(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
-    n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
+    n_boot: int = 1000, ci: float = 0.95, seed: int = 0, shares: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """How far a conversation's word shares are from equal, with a bootstrap interval.
 
@@ -128,6 +128,16 @@ def dominance(
     dominances would exclude 0, and often the estimate itself, because the index cannot go
     below 0).
 
+    Parameters
+    ----------
+    messages
+        A messages table.
+    unit, include_seed, n_boot, ci, seed
+        As in :func:`word_share`.
+    shares
+        The result of :func:`word_share` on the same messages and options, to reuse it
+        instead of resampling again.
+
     Returns
     -------
     DataFrame
@@ -135,8 +145,9 @@ def dominance(
         on ties), ``dominance``, ``dominance_low``, ``dominance_high``; NaN with a single speaker
         or no words.
     """
-    shares = word_share(messages, unit=unit, include_seed=include_seed, n_boot=n_boot, ci=ci,
-                        seed=seed)
+    if shares is None:
+        shares = word_share(messages, unit=unit, include_seed=include_seed, n_boot=n_boot, ci=ci,
+                            seed=seed)
     grouped = shares.assign(share=shares["share"].fillna(-1.0)).groupby("conversation_id")
     top = shares.loc[grouped["share"].idxmax()].reset_index(drop=True)
     k = grouped.size().to_numpy()

@@ -28,6 +28,9 @@ CHUNKED = {
     "mirroring": (q7.mirroring, {"n_shuffles": 60}),
     "lexical_echo": (q7.lexical_echo, {"n_shuffles": 60}),
     "who_ends": (q7.who_ends, {}),
+    "near_repeats": (q7.near_repeats, {}),
+    "loops": (q7.loops, {}),
+    "end_states": (q7.end_states, {}),
 }
 
 
@@ -70,3 +73,16 @@ def test_an_empty_table_is_one_empty_slice():
     empty = q7.make_messages({})
     assert [len(p) for p in conversation_chunks(empty)] in ([], [0])
     assert np.array_equal(_chunks._conversation_starts(empty), np.zeros(0, dtype=np.int64))
+
+
+def test_tables_of_earlier_results_are_split_with_the_messages(messages, monkeypatch):
+    repeats = q7.near_repeats(messages)
+    loops = q7.loops(messages, repeats=repeats)
+    states = q7.end_states(messages, loops_table=loops)
+    monkeypatch.setattr(_chunks, "CHUNK_ROWS", 50)
+    pd.testing.assert_frame_equal(q7.loops(messages, repeats=repeats), loops)
+    pd.testing.assert_frame_equal(q7.end_states(messages, loops_table=loops), states)
+    pd.testing.assert_frame_equal(q7.end_states(messages), states)
+    shares = q7.word_share(messages, n_boot=40)
+    pd.testing.assert_frame_equal(q7.dominance(messages, n_boot=40, shares=shares),
+                                  q7.dominance(messages, n_boot=40))

@@ -241,8 +241,13 @@ def test_theil_sen_replicates_do_not_depend_on_threads(monkeypatch):
     assert_array_equal(theil_sen_replicates(x, y, codes, n_boot=50, seed=2), threaded)
 
 
-@pytest.mark.parametrize("n_counts", [3, 150])  # one block of pairs, then 175 blocks
-def test_theil_sen_replicates_give_the_weighted_median(n_counts):
+@pytest.mark.parametrize(("n_counts", "window"), [
+    (3, None), (150, None),  # one block of pairs; 175 blocks searched in a window first
+    (150, 1), (60, 40),  # tiny windows: most resamples fall back to every pair
+])
+def test_theil_sen_replicates_give_the_weighted_median(n_counts, window, monkeypatch):
+    if window is not None:
+        monkeypatch.setattr("q7x2_lib.stats._window_half", lambda n: window)
     rng = np.random.default_rng(n_counts)
     x, y = np.arange(float(n_counts)), rng.normal(size=n_counts)
     reps = theil_sen_replicates(x, y, np.zeros(n_counts, dtype=int), n_boot=15, seed=3)
@@ -283,3 +288,11 @@ def test_streams_resample_equal_groups_independently():
 def test_size_rng_rejects_negative_seeds():
     with pytest.raises(ValueError, match="seed"):
         size_rng(-1, 5)
+
+
+def test_bootstrap_replicates_follow_the_documented_draws():
+    values = np.array([1.0, 4.0, 9.0, 16.0, 25.0])
+    reps = bootstrap_replicates(values, n_boot=250, seed=3)
+    rng = size_rng(3, 5)
+    draws = np.concatenate([rng.integers(0, 5, size=(k, 5)) for k in (100, 100, 50)])
+    assert_allclose(reps, values[draws].mean(axis=1))
