@@ -20,21 +20,26 @@ _SAMPLE_ROWS = 500
 
 #: Metrics whose rows for a conversation depend on that conversation's messages alone, so that
 #: they can run on any split of a corpus into whole conversations: (name, module, function).
-#: Metrics with bootstrap or shuffle intervals are left out: they draw from one random stream
-#: across conversations, so a conversation's interval depends on the others in the table.
+#: Bootstrap and shuffle intervals qualify too: their draws are keyed by the seed and the
+#: group's size (``q7x2_lib.stats.size_rng``), not taken from one stream across conversations.
 PER_CONVERSATION_METRICS: tuple[tuple[str, str, str], ...] = (
     ("speaker_roles", "length", "speaker_roles"),
     ("message_lengths", "length", "message_lengths"),
+    ("decay_fit", "length", "decay_fit"),
     ("early_late_ratio", "length", "early_late_ratio"),
     ("collapse_turn", "length", "collapse_turn"),
     ("end_marker_share", "length", "end_marker_share"),
+    ("length_decay_summary", "length", "length_decay_summary"),
+    ("word_share", "turns", "word_share"),
+    ("dominance", "turns", "dominance"),
     ("reply_length_ratio", "turns", "reply_length_ratio"),
+    ("mirroring", "turns", "mirroring"),
+    ("lexical_echo", "turns", "lexical_echo"),
     ("who_ends", "turns", "who_ends"),
     ("near_repeats", "attractors", "near_repeats"),
     ("loops", "attractors", "loops"),
     ("end_states", "attractors", "end_states"),
 )
-
 
 def per_conversation_metrics() -> dict[str, Metric]:
     """The metrics of ``PER_CONVERSATION_METRICS`` that this installation provides, by name."""

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "STATISTICS",
@@ -390,7 +391,9 @@ def theil_sen_replicates(
     n_groups = _n_groups(codes, n_groups)
     out = np.full((n_boot, n_groups), np.nan)
     counts: dict[int, np.ndarray] = {}
-    with ThreadPoolExecutor(max_workers=_threads()) as pool:
+    # The groups are the parallel work: matrix products inside them stay on one thread each,
+    # as BLAS threads on top of these would fight over the same cores.
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(_threads()) as pool:
         for gids, xs, ys in _pair_chunks(x, y, codes, n_groups):
             n = xs.shape[1]
             if n < 2:

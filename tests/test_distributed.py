@@ -39,6 +39,9 @@ def test_the_registry_covers_length_turn_taking_and_attractor_metrics() -> None:
     names = set(distributed.per_conversation_metrics())
     assert {"message_lengths", "early_late_ratio", "collapse_turn", "reply_length_ratio",
             "near_repeats", "loops", "end_states"} <= names
+    # Interval metrics too: keyed draws make them independent of the partitioning.
+    assert {"decay_fit", "length_decay_summary", "word_share", "dominance", "mirroring",
+            "lexical_echo"} <= names
 
 
 def test_every_metric_on_the_cluster_equals_one_process(corpus, cache, client) -> None:
