@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from ._chunks import by_conversation
 from .drift import _check_positive, _generated, _positions, load_lexicon, theme_hits, theme_patterns
-from .text import EMOJI_RE, char_ngram_matrix, is_emoji, normal_form, normal_forms, tokenize
+from .text import EMOJI_RE, char_ngram_matrix, is_emoji, normal_form, tokenize
 
 __all__ = [
     "END_STATES",
@@ -183,7 +183,7 @@ def _lag_similarities(
     sim = np.full((len(m), lookback), np.nan)
     exact = np.zeros((len(m), lookback), dtype=bool)
     for start, stop in _chunks(m, pos):
-        forms = normal_forms(texts.iloc[start:stop].tolist())  # the chunk's strings only
+        forms = [normal_form(t) for t in texts.iloc[start:stop].tolist()]  # chunk's str only
         sim[start:stop], exact[start:stop] = _chunk_similarities(forms, pos[start:stop],
                                                                  lookback, ngram)
     return sim, exact

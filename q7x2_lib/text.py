@@ -24,7 +24,6 @@ __all__ = [
     "is_emoji",
     "ngram_cosine",
     "normal_form",
-    "normal_forms",
     "token_codes",
     "tokenize",
 ]
@@ -149,22 +148,6 @@ def normal_form(text: str) -> str:
     if "#" in text:  # every marker holds "[", every heading "#": skip the scans without them
         text = _HEADING_RE.sub(" ", text)
     return " ".join(text.split()).lower()  # str.split splits on exactly what \s matches
-
-
-# Joins texts for normal_forms: NUL is neither whitespace, emphasis, "[" nor "#", so no step
-# touches it, and the newlines around it keep each text's line starts and ends.
-_FORM_SEPARATOR = "\n\x00\n"
-
-
-def normal_forms(texts: Sequence[str]) -> list[str]:
-    """:func:`normal_form` of each text, computed on all of them joined (much faster on many
-    short messages): every step is the same string operation, applied once."""
-    texts = list(texts)
-    joined = _FORM_SEPARATOR.join(texts)
-    if joined.count("\x00") != max(0, len(texts) - 1):  # a text holds NUL itself
-        return [normal_form(t) for t in texts]
-    forms = normal_form(joined).split("\x00")
-    return [form.strip() for form in forms] if texts else []
 
 
 def char_ngrams(text: str, n: int = 3) -> set[str]:
