@@ -24,7 +24,6 @@ __all__ = [
     "is_emoji",
     "ngram_cosine",
     "normal_form",
-    "token_codes",
     "tokenize",
 ]
 
@@ -65,46 +64,6 @@ def tokenize(text: str) -> list[str]:
     sequence (with its modifiers and zero-width joiners) is one token.
     """
     return TOKEN_RE.findall(strip_end_markers(_fold_quotes(text)).lower())
-
-
-# Joins texts for token_codes: a pictograph that TOKEN_RE matches as a token of its own (the
-# newlines keep it from joining a neighbouring emoji sequence or word), and which no marker or
-# word can span.
-_SENTINEL = "\U0001f000"
-_SEPARATOR = f"\n{_SENTINEL}\n"
-
-
-def token_codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The tokens of many texts at once (each text's tokens as :func:`tokenize` gives them).
-
-    The texts are joined and scanned by each regular expression once, which is several times
-    faster than calling :func:`tokenize` per text on short messages.
-
-    Returns
-    -------
-    (rows, codes, vocabulary)
-        ``rows[k]`` is the position in ``texts`` of the k-th token, ``codes[k]`` its position
-        in ``vocabulary`` (an object array of distinct tokens in order of first appearance).
-        Tokens come in text order, then in order within each text.
-    """
-    texts = list(texts)
-    joined = _SEPARATOR.join(texts)
-    if joined.count(_SENTINEL) != max(0, len(texts) - 1):  # a text holds the sentinel itself
-        tokens = [tokenize(t) for t in texts]
-        counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        codes, vocabulary = pd.factorize(np.array([w for t in tokens for w in t], dtype=object))
-        return np.repeat(np.arange(len(texts)), counts), codes.astype(np.int64), vocabulary
-    joined = END_MARKER_RE.sub(" ", _fold_quotes(joined)).lower()
-    codes, vocabulary = pd.factorize(np.array(TOKEN_RE.findall(joined), dtype=object))
-    codes = codes.astype(np.int64)
-    hits = np.flatnonzero(vocabulary == _SENTINEL)
-    separator = np.zeros(len(codes), dtype=bool) if not hits.size else codes == hits[0]
-    rows = np.cumsum(separator)[~separator]
-    codes = codes[~separator]
-    if hits.size:  # drop the sentinel from the vocabulary; codes above it move down by one
-        vocabulary = np.delete(vocabulary, hits[0])
-        codes = codes - (codes > hits[0])
-    return rows, codes, np.asarray(vocabulary, dtype=object)
 
 
 def is_emoji(token: str) -> bool:

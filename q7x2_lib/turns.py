@@ -18,7 +18,7 @@ from .stats import (
     permutation_batches,
     round_floats,
 )
-from .text import is_content_word, is_emoji, token_codes
+from .text import is_content_word, is_emoji, tokenize
 
 __all__ = [
     "baseline_summary",
@@ -325,8 +325,8 @@ def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray
     out_rows, out_codes = [], []
     for start in range(0, len(texts), _TEXT_CHUNK):
         chunk = texts[start:start + _TEXT_CHUNK]
-        rows, local, uniques = token_codes(
-            chunk.tolist() if isinstance(chunk, pd.Series) else chunk)
+        tokens = [tokenize(t) for t in (chunk.tolist() if isinstance(chunk, pd.Series) else chunk)]
+        local, uniques = pd.factorize(np.array([w for t in tokens for w in t], dtype=object))
         for word in uniques:
             if word not in index:
                 index[word] = len(vocab)
@@ -334,7 +334,7 @@ def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray
                 content.append(is_content_word(word) or is_emoji(word))
         to_global = np.fromiter((index[w] for w in uniques), dtype=np.int64, count=len(uniques))
         codes = to_global[local]
-        rows = rows + start
+        rows = np.repeat(np.arange(start, start + len(tokens)), [len(t) for t in tokens])
         keep = np.asarray(content, dtype=bool)[codes] if len(codes) else np.zeros(0, bool)
         pairs = pd.DataFrame({"row": rows[keep], "code": codes[keep]}).drop_duplicates()
         out_rows.append(pairs["row"].to_numpy(np.int64))
