@@ -183,7 +183,9 @@ def _lag_similarities(
     sim = np.full((len(m), lookback), np.nan)
     exact = np.zeros((len(m), lookback), dtype=bool)
     for start, stop in _chunks(m, pos):
-        forms = [normal_form(t) for t in texts.iloc[start:stop].tolist()]  # chunk's str only
+        # Each distinct text once: loops and end markers repeat many messages verbatim.
+        codes, uniques = pd.factorize(texts.iloc[start:stop], sort=False)
+        forms = np.asarray([normal_form(t) for t in uniques.tolist()], dtype=object)[codes].tolist()
         sim[start:stop], exact[start:stop] = _chunk_similarities(forms, pos[start:stop],
                                                                  lookback, ngram)
     return sim, exact

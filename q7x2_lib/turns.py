@@ -316,6 +316,24 @@ def content_words(texts: pd.Series) -> pd.DataFrame:
 def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(row, word code) of each distinct content word per text, and the vocabulary.
 
+    Each distinct text is tokenised once (loops and end markers make many messages identical:
+    half of them in long self-play corpora), then its words are given to every copy.
+    """
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=_STR).fillna(""), sort=False)
+    rows, words, vocab = _distinct_content_codes(uniques.tolist())
+    counts = np.bincount(rows, minlength=len(uniques))
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    per_text = counts[codes]
+    out_rows = np.repeat(np.arange(len(codes), dtype=np.int64), per_text)
+    # Position of each output pair among its unique text's pairs: a running count per text.
+    offsets = np.arange(len(out_rows), dtype=np.int64) - np.repeat(np.cumsum(per_text) - per_text,
+                                                                    per_text)
+    return out_rows, words[np.repeat(first[codes], per_text) + offsets], vocab
+
+
+def _distinct_content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`_content_codes` of texts taken one by one (rows in order).
+
     Texts are tokenised in chunks, and each distinct token is judged once, so memory stays
     bounded by a chunk's tokens rather than the corpus's.
     """
