@@ -162,12 +162,20 @@ def length_profile(
                          "turn / conversation length)")
     if hue not in ("role", "speaker", None):
         raise ValueError(f"hue: got {hue!r}; expected 'role', 'speaker' or None")
-    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    by = [c for c in (hue, "turn" if x == "turn" else "relative_position") if c]
+    lengths = _lengths_of(messages, unit=unit, include_seed=include_seed, columns=(*by, "length"))
     if x == "relative":
         lengths = lengths.assign(relative_position=bin_position(
             lengths["relative_position"], n_bins=n_bins))
-    by = [c for c in (hue, "turn" if x == "turn" else "relative_position") if c]
     return describe_groups(lengths, value="length", by=by, n_boot=n_boot, ci=ci, seed=seed)
+
+
+@by_conversation
+def _lengths_of(messages: pd.DataFrame, *, unit: str, include_seed: bool,
+                columns: tuple[str, ...]) -> pd.DataFrame:
+    """Some columns of :func:`message_lengths`, slice by slice: corpus-wide curves need only
+    these, and dropping the rest early keeps a large corpus's intermediate table small."""
+    return message_lengths(messages, unit=unit, include_seed=include_seed)[list(columns)]
 
 
 def _half_life(rate: np.ndarray) -> np.ndarray:

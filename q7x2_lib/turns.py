@@ -217,12 +217,20 @@ def reply_ratio_profile(
     """
     if x not in ("turn", "relative"):
         raise ValueError(f"x: got {x!r}; expected 'relative' (binned) or 'turn'")
-    ratios = reply_length_ratio(messages, unit=unit, include_seed=include_seed)
+    by = ["role", "relative_position" if x == "relative" else "turn"]
+    ratios = _ratios_of(messages, unit=unit, include_seed=include_seed,
+                        columns=(*by, "log2_ratio"))
     if x == "relative":
         ratios = ratios.assign(relative_position=bin_position(
             ratios["relative_position"], n_bins=n_bins))
-    by = ["role", "relative_position" if x == "relative" else "turn"]
     return describe_groups(ratios, value="log2_ratio", by=by, n_boot=n_boot, ci=ci, seed=seed)
+
+
+@by_conversation
+def _ratios_of(messages: pd.DataFrame, *, unit: str, include_seed: bool,
+               columns: tuple[str, ...]) -> pd.DataFrame:
+    """Some columns of :func:`reply_length_ratio`, slice by slice (see ``length._lengths_of``)."""
+    return reply_length_ratio(messages, unit=unit, include_seed=include_seed)[list(columns)]
 
 
 def _direction_groups(pairs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -546,6 +554,16 @@ def baseline_summary(table: pd.DataFrame, *, value: str = "rho", decimals: int |
     return round_floats(out, decimals)
 
 
+@by_conversation
+def _opener_words(messages: pd.DataFrame, *, unit: str, include_seed: bool) -> pd.DataFrame:
+    """Per conversation: ``conversation_id``, ``total`` length and the opener's ``opener``."""
+    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    grouped = lengths.assign(
+        opener=lengths["length"].where(lengths["role"] == "opener", 0)).groupby(
+        "conversation_id", sort=True)
+    return grouped.agg(total=("length", "sum"), opener=("opener", "sum")).reset_index()
+
+
 def model_matrix(
     messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,
     unit: str = "words", include_seed: bool = False,
@@ -560,11 +578,10 @@ def model_matrix(
         over the conversations that collapsed, see :func:`q7x2_lib.length.collapse_turn`);
         conversations with a single speaker are left out.
     """
-    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    words = _opener_words(messages, unit=unit, include_seed=include_seed).set_index(
+        "conversation_id")
+    totals, opener_words = words["total"], words["opener"]
     roles = speaker_roles(messages).dropna(subset=["responder"])
-    totals = lengths.groupby("conversation_id")["length"].sum()
-    opener_words = lengths.loc[lengths["role"] == "opener"].groupby("conversation_id")[
-        "length"].sum()
     collapse = collapse_turn(messages, threshold=collapse_threshold, window=collapse_window,
                              unit=unit, include_seed=include_seed).set_index("conversation_id")
     ids = roles["conversation_id"]

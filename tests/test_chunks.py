@@ -13,8 +13,13 @@ from q7x2_lib import _chunks
 from q7x2_lib._chunks import conversation_chunks
 from q7x2_lib.synthetic import write_synthetic_corpus
 
-# Every metric decorated with by_conversation, with options that keep the test quick.
+# Every metric decorated with by_conversation, and the corpus-wide ones built on such parts,
+# with options that keep the test quick.
 CHUNKED = {
+    "length_profile": (q7.length_profile, {"n_boot": 60}),
+    "length_profile_relative": (q7.length_profile, {"n_boot": 60, "x": "relative"}),
+    "reply_ratio_profile": (q7.reply_ratio_profile, {"n_boot": 60}),
+    "model_matrix": (q7.model_matrix, {}),
     "speaker_roles": (q7.speaker_roles, {}),
     "message_lengths": (q7.message_lengths, {}),
     "decay_fit": (q7.decay_fit, {"n_boot": 60}),
