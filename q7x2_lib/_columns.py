@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ Strings = pa.Array | pa.ChunkedArray
 # U+2028, U+2029, U+202F, U+205F, U+3000 (three bytes). tests/test_fast_reader.py checks this.
 _BATCH_BYTES = 1 << 24  # bound the temporary arrays of the word count to a few times 16 MB
 _CLOSE_BRACKET = ord("]")  # every end marker contains one: a cheap, exact pre-filter
+_MARKER_OPENERS = frozenset("[*_`~")  # what an end marker starts with (markers.py)
 
 
 def to_arrow(values: Sequence[str] | Strings | pd.Series | pd.api.extensions.ExtensionArray
@@ -56,7 +57,7 @@ def int64_array(values: Sequence[int | None] | None, n: int) -> pd.arrays.Intege
 
 def char_counts(texts: Strings) -> np.ndarray:
     """``len(text)`` of each text (code points), as int64."""
-    return pc.utf8_length(to_arrow(texts)).to_numpy().astype("int64")
+    return pc.utf8_length(to_arrow(texts)).to_numpy().astype("int64", copy=False)
 
 
 def word_counts(texts: Strings) -> np.ndarray:
@@ -96,19 +97,42 @@ def _word_counts_chunk(chunk: pa.Array) -> np.ndarray:
 
 def _count_words(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     space = _space_bytes(buf)
-    after_space = np.empty_like(space)
-    after_space[1:] = space[:-1]
-    after_space[:1] = True
+    # A word starts on a byte that is not whitespace after one that is (space[i-1] > space[i]),
+    # or on a message's first byte when that is not whitespace.
+    word_start = np.empty_like(space)
+    np.greater(space[:-1], space[1:], out=word_start[1:])
+    word_start[:1] = ~space[:1]
     starts = offsets[:-1]
-    after_space[starts[starts < len(buf)]] = True  # a message start counts as after whitespace
-    word_starts = np.flatnonzero(after_space & ~space)
-    return np.diff(np.searchsorted(word_starts, offsets)).astype("int64")
+    starts = starts[starts < len(buf)]
+    word_start[starts] = ~space[starts]
+    return np.diff(_true_before(word_start, offsets))
+
+
+def _true_before(flags: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """How many of ``flags[:p]`` are true, for each ``p`` in ``positions`` (int64).
+
+    Over the flags packed 64 to a word (little-endian: flag ``64 w + j`` is bit ``j`` of word
+    ``w``): a running count per word, plus the bits of ``p``'s own word below it. A
+    sixty-fourth of the running counts that listing the true positions would take.
+    """
+    packed = np.packbits(flags, bitorder="little")
+    words = np.zeros(len(packed) // 8 + 1, dtype="<u8")  # one spare word past the end
+    words.view(np.uint8)[:len(packed)] = packed
+    running = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bitwise_count(words), out=running[1:])
+    word, bit = positions >> 6, (positions & 63).astype(np.uint64)
+    below = (np.uint64(1) << bit) - np.uint64(1)
+    return running[word] + np.bitwise_count(words[word] & below)
 
 
 def _space_bytes(buf: np.ndarray) -> np.ndarray:
     """True on every byte of every whitespace character (``str.isspace``) in UTF-8 ``buf``."""
-    # Unsigned wrap-around: (b - 9) <= 4 is 9 <= b <= 13 and (b - 28) <= 4 is 28 <= b <= 32.
-    space = ((buf - np.uint8(9)) <= 4) | ((buf - np.uint8(28)) <= 4)
+    # Unsigned wrap-around: (b - 9) <= 4 is 9 <= b <= 13 and (b - 28) <= 4 is 28 <= b <= 32,
+    # i.e. (b - 9) - 19 <= 4; computed in place, a byte array and a bool array in all.
+    shifted = np.subtract(buf, np.uint8(9))
+    space = np.less_equal(shifted, 4)
+    np.subtract(shifted, np.uint8(19), out=shifted)
+    space |= np.less_equal(shifted, 4, out=shifted.view(bool))
     if not len(buf) or buf.max() < 0xC2:
         return space
     lead = np.flatnonzero(buf >= 0xC2)  # lead bytes of 2- to 4-byte characters
@@ -140,19 +164,35 @@ def end_marker_flags(texts: Strings, values: Sequence[str] | None = None
     Only texts holding a ``]`` can hold a marker, and the exact regexes of ``q7x2_lib.markers``
     run on those alone. A marker holds no ``[`` after its own, so a text ends with one exactly
     when its tail from the last ``[`` does (the regex has no anchor but the end, no lookbehind).
-    ``values`` may give the same texts as Python strings, to skip converting them.
+    ``values`` may give the same texts as Python strings, to skip converting them. Tails and
+    marker-only texts repeat ("[END]" thousands of times), so each regex runs once per string.
     """
     arr = to_arrow(texts)
     rows = _rows_with_byte(arr, _CLOSE_BRACKET).tolist()
     found = ([values[i] for i in rows] if values is not None
              else arr.take(pa.array(rows, type=pa.int64())).to_pylist())
+    tail_ends, marker_only = _Memo(ends_with_end_marker), _Memo(is_end_marker_only)
     ending = [(i, text) for i, text in zip(rows, found, strict=True)
-              if (tail := text.rfind("[")) >= 0 and ends_with_end_marker(text[tail:])]
+              if (tail := text.rfind("[")) >= 0 and tail_ends[text[tail:]]]
     only = np.zeros(len(arr), dtype=bool)
     ends = np.zeros(len(arr), dtype=bool)
     ends[[i for i, _ in ending]] = True
-    only[[i for i, text in ending if is_end_marker_only(text)]] = True
+    # A text of markers alone opens, past any whitespace, with one of _MARKER_OPENERS.
+    only[[i for i, text in ending
+          if (text[0] in _MARKER_OPENERS or text[0].isspace()) and marker_only[text]]] = True
     return only, ends
+
+
+class _Memo(dict):
+    """``memo[x]`` is ``func(x)``, computed once per distinct ``x``."""
+
+    def __init__(self, func: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.func = func
+
+    def __missing__(self, key: str) -> bool:
+        value = self[key] = self.func(key)
+        return value
 
 
 def _rows_with_byte(arr: pa.ChunkedArray, byte: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from ._columns import string_array
 from ._frames import messages_frame
 from .errors import TranscriptParseError
-from .readers import ParsedTranscript, parse_file_all
+from .readers import ParsedTranscript, TwinReader
 
 __all__ = ["ChunkResult", "Failure", "assemble_messages", "n_workers", "read_chunk", "read_files"]
 
@@ -223,9 +223,10 @@ def read_chunk(items: list[Item], merge: Merge, stop: bool) -> ChunkResult:
 def _read_chunk(items: list[Item], merge: Merge, stop: bool) -> ChunkResult:
     docs: list[ParsedTranscript] = []
     failures: list[Failure] = []
+    reader = TwinReader(name for _, _, name in items)
     for index, path, name in items:
         try:
-            docs.extend(parse_file_all(path, name=name))
+            docs.extend(reader.parse_file_all(path, name=name))
         except TranscriptParseError as exc:
             failures.append(Failure(index, exc.reason, exc.path, exc.line))
             if stop:
@@ -251,7 +252,9 @@ def _chunk_messages(docs: list[ParsedTranscript]) -> pd.DataFrame:
     turn = np.arange(total, dtype="int64") - np.repeat(starts, counts)
     source = pa.array([d.path for d in docs], type=pa.large_string()).take(
         np.repeat(np.arange(len(docs)), counts))
-    rounds = list(itertools.chain.from_iterable(d.rounds or [None] * len(d.texts) for d in docs))
+    # Most formats record no rounds: then the column is all missing without a list of Nones.
+    rounds = (None if all(d.rounds.count(None) == len(d.rounds) for d in docs) else
+              list(itertools.chain.from_iterable(d.rounds or [None] * len(d.texts) for d in docs)))
     return messages_frame(
         pa.nulls(total, type=pa.large_string()), turn, _chain(docs, "speakers"),
         _chain(docs, "texts"), _chain(docs, "seeds"), source, _chain(docs, "lines"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from ._frames import CONVERSATION_COLUMNS, problems_frame
 from ._reading import ChunkResult, assemble_messages, n_workers, read_files
 from .parquet import is_parquet_corpus, read_parquet
 from .readers import ParsedTranscript, drop_companions
+from .readers._base import twin_key
 
 if TYPE_CHECKING:
     from .viewer import ConversationView
@@ -228,17 +229,34 @@ def _expand_one(path: Path, root: Path | None) -> list[Path]:
 def _files_under(folder: Path) -> list[Path]:
     """Files below ``folder``, hidden ones (a part starting with ".") left out, sorted as paths.
 
-    ``os.walk`` rather than ``Path.rglob``: no ``Path`` object and ``stat`` per entry until the
-    end, which matters for folders of thousands of transcripts.
+    ``os.scandir`` rather than ``Path.rglob``: no ``Path`` object and no ``stat`` per entry
+    (the directory listing tells files from folders) until the end, which matters for
+    folders of thousands of transcripts. Symbolic links are followed, as ``os.walk`` with
+    ``followlinks=True`` and ``os.path.isfile`` do; unreadable folders are skipped.
     """
     found: list[tuple[str, ...]] = []
-    for top, dirs, names in os.walk(folder, followlinks=True):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = os.path.relpath(top, folder)
-        parts = () if rel == os.curdir else tuple(Path(rel).parts)
-        found += [(*parts, n) for n in names
-                  if not n.startswith(".") and os.path.isfile(os.path.join(top, n))]
+    pending: list[tuple[str, tuple[str, ...]]] = [(os.fspath(folder), ())]
+    while pending:
+        top, parts = pending.pop()
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if _entry_is(entry, os.DirEntry.is_dir):
+                        pending.append((entry.path, (*parts, entry.name)))
+                    elif _entry_is(entry, os.DirEntry.is_file):
+                        found.append((*parts, entry.name))
+        except OSError:
+            continue
     return [folder.joinpath(*parts) for parts in sorted(found)]
+
+
+def _entry_is(entry: os.DirEntry, test: Callable[[os.DirEntry], bool]) -> bool:
+    try:
+        return test(entry)
+    except OSError:  # as os.path.isdir and os.path.isfile: an entry that cannot be checked
+        return False
 
 
 def _show_progress(n_files: int, progress: bool | None) -> bool:
@@ -250,7 +268,7 @@ def _show_progress(n_files: int, progress: bool | None) -> bool:
 def _merge_twins(docs: list[ParsedTranscript], problems: list[dict]) -> tuple[list, dict]:
     """Keep one conversation per markdown/JSON twin pair (the JSON), checking they agree."""
     by_key: dict[tuple[str, str], dict[str, ParsedTranscript]] = {}
-    keys = [(str(p.parent), p.stem) for p in (Path(doc.path) for doc in docs)]
+    keys = [twin_key(doc.path) for doc in docs]
     for key, doc in zip(keys, docs, strict=True):
         by_key.setdefault(key, {})[doc.format] = doc
     kept, twins = [], {}
@@ -292,6 +310,9 @@ def _compare_twins(md: ParsedTranscript, js: ParsedTranscript, problems: list[di
 
 def _conversation_ids(docs: list[ParsedTranscript]) -> list[str]:
     """Stable ids from file names; where two stems collide, add parent folders until unique."""
+    stems = [d.name or twin_key(d.path)[1] for d in docs]
+    if len(set(stems)) == len(stems):  # the common case, without a Path per file
+        return stems
     paths = [Path(d.path) for d in docs]
     stems = [d.name or p.stem for d, p in zip(docs, paths, strict=True)]  # name: one of several
     depth = [0] * len(paths)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import TranscriptParseError
 
-__all__ = ["ParsedTranscript", "decode_text", "line_of"]
+__all__ = ["ParsedTranscript", "decode_text", "line_of", "twin_key"]
 
 _BOM = "\ufeff"
 
@@ -57,6 +57,17 @@ class ParsedTranscript:
     def problem(self, kind: str, detail: str, line: int | None = None) -> None:
         """Record a finding that does not stop the file from loading."""
         self.problems.append({"source": self.path, "line": line, "kind": kind, "detail": detail})
+
+
+def twin_key(name: str) -> tuple[str, str]:
+    """Folder and stem (``Path.stem``'s rule: the name without its last suffix) of a file name.
+
+    Files that share it are twins (one conversation exported twice). String operations rather
+    than a ``Path`` per file: names come from ``Path`` already, so are normalised.
+    """
+    folder, base = os.path.split(name)
+    dot = base.rfind(".")
+    return folder, base[:dot] if 0 < dot < len(base) - 1 else base
 
 
 def line_of(text: str, pos: int) -> int:

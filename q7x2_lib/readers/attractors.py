@@ -8,7 +8,7 @@ import json
 import operator
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -27,9 +27,10 @@ _ANY_HEADER = r"### (?P<name>[^\n]+?)[ \t]*\n"
 _TRAILING_RULE_RE = re.compile(r"\n?---[ \t]*\Z")
 _JSON_KEYS = ("model_a", "model_b", "messages")
 _RULE_HEAD = "---\n\n### "
+_NEWLINES_RE = re.compile(r"\n*")
+_NEXT_HEAD = "\n\n---\n\n### "  # how the exporter closes a message and opens the next
+_LAST_RULE = "\n\n---\n\n"
 _PLAIN_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{6})?")
-# JSON strings hold a carriage return only escaped (a raw one is invalid JSON).
-_CR_ESCAPE_RE = re.compile(r"\\(?:r|u000[dD])")
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -76,13 +77,46 @@ def _parse_header(text: str, doc: ParsedTranscript) -> tuple[list[str], int]:
     return names, rule.end() + 1
 
 
+class JsonTwin(NamedTuple):
+    """The messages of an attractors JSON export as its markdown twin must hold them.
+
+    ``contents`` as the file holds them (the exporter writes these, unstripped, into the
+    markdown); ``texts`` the same stripped, as ``parse_json`` keeps them; ``rule_heads`` the
+    positions of the contents that hold a rule and a heading (``"---\\n\\n### "``), the only
+    ones that could fake a block boundary in the markdown.
+    """
+
+    speakers: list[str]
+    contents: list[str]
+    texts: list[str]
+    rule_heads: list[int]
+
+
 def parse_markdown(text: str, path: str) -> ParsedTranscript:
     """Parse an attractors markdown export (already decoded) into a ``ParsedTranscript``."""
+    return parse_markdown_twin(text, path, None)
+
+
+def parse_markdown_twin(text: str, path: str, twin: JsonTwin | None, *,
+                        count_lines: bool = True) -> ParsedTranscript:
+    """``parse_markdown``, faster when ``twin`` (the file's JSON twin) holds the same messages.
+
+    The result is ``parse_markdown``'s whatever ``twin`` holds: the twin only spares splitting
+    the blocks when the message section is exactly what the exporter writes from it. Then
+    ``count_lines=False`` leaves each message's line ``None``, for a caller that only compares
+    the messages with the twin's (they are equal) and so never reads where they start.
+    """
     doc = ParsedTranscript(path=path, format=FORMAT_MD)
     names, start = _parse_header(text, doc)
-    body = text[start:].lstrip("\n")
-    offset = len(text) - len(body)
-    if (fast := _split_blocks(body, names, line_of(text, offset))) is not None:
+    offset = _NEWLINES_RE.match(text, start).end()  # the blocks start after blank lines
+    line = line_of(text, offset)
+    if twin is not None and (fast := _twin_blocks(text, offset, names, line, twin,
+                                                  count_lines)) is not None:
+        doc.extend(*fast)
+        _finish_markdown(doc, names)
+        return doc
+    body = text[offset:]
+    if (fast := _split_blocks(body, names, line)) is not None:
         doc.extend(*fast)
         _finish_markdown(doc, names)
         return doc
@@ -150,6 +184,59 @@ def _split_blocks(body: str, names: list[str], line: int
             [True] + [False] * (len(chunks) - 1))
 
 
+def _twin_blocks(text: str, offset: int, names: list[str], line: int, twin: JsonTwin,
+                 count_lines: bool = True) -> tuple[list, list, list, list] | None:
+    """``_split_blocks``'s columns without splitting, when the body (``text`` from ``offset``)
+    is the exporter's rendering of ``twin``; else ``None``.
+
+    One string comparison (in C) replaces the split: the exporter writes each message as
+    ``### {speaker}\\n\\n{content}\\n\\n---\\n\\n``. The split then finds exactly these blocks
+    when every speaker is a participant (only their headers open a block) and a rule at the
+    start of a line followed by a participant's header (``---\\n\\n### NAME\\n``) occurs nowhere
+    but between two blocks. Anywhere else it would start within a content (a header's line
+    starts with "### ", and a line starts after it only where the content does) and end
+    within it or just after it: ``_fakes_boundary``.
+    """
+    n, participants = len(twin.contents), set(names)
+    if (not n or not participants.issuperset(twin.speakers)
+            or any(_fakes_boundary(twin.contents[i], participants) for i in twin.rule_heads)):
+        return None
+    rendered = _render_blocks(twin.speakers, twin.contents)
+    if len(text) - offset != len(rendered) or not text.endswith(rendered):
+        return None
+    lines = _block_lines(twin.contents, line) if count_lines else [None] * n
+    return twin.speakers, twin.texts, lines, [True] + [False] * (n - 1)
+
+
+def _fakes_boundary(content: str, names: set[str]) -> bool:
+    """Whether ``content``, once exported, holds a rule and a participant's header: within
+    it, or at its very end (the line break after every exported content completes it)."""
+    return any(f"{_RULE_HEAD}{name}\n" in content or content.endswith(f"{_RULE_HEAD}{name}")
+               for name in names)
+
+
+def _block_lines(contents: list[str], line: int) -> list[int]:
+    """Where each exported block starts: ``line``, then 6 lines plus the previous content's
+    newlines after the one before (4 after the first header, which is a line shorter)."""
+    steps = map(operator.add, map(str.count, contents[:-1], itertools.repeat("\n")),
+                itertools.repeat(6))
+    lines = list(itertools.accumulate(steps, initial=line - 2))
+    lines[0] = line
+    return lines
+
+
+def _render_blocks(speakers: list[str], contents: list[str]) -> str:
+    """The message section as the exporter writes it (``synthetic.to_markdown``'s blocks)."""
+    n = len(contents)
+    parts = [_NEXT_HEAD] * (4 * n)  # filled by slice assignments: no Python loop
+    parts[1::4] = speakers
+    parts[2::4] = ["\n\n"] * n
+    parts[3::4] = contents
+    parts[0] = "### "
+    parts.append(_LAST_RULE)
+    return "".join(parts)
+
+
 def _finish_markdown(doc: ParsedTranscript, names: list[str]) -> None:
     meta = doc.meta
     names = names or list(dict.fromkeys(doc.speakers))
@@ -195,6 +282,12 @@ def _timestamp(value: str | None, doc: ParsedTranscript, line: int | None, key: 
 
 def parse_json(text: str, path: str) -> ParsedTranscript:
     """Parse an attractors JSON export (already decoded) into a ``ParsedTranscript``."""
+    return parse_json_twin(text, path)[0]
+
+
+def parse_json_twin(text: str, path: str) -> tuple[ParsedTranscript, JsonTwin | None]:
+    """``parse_json``, and the messages its markdown twin must hold (``None`` when they were
+    not read in one go: then the twin is split as usual)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -210,8 +303,15 @@ def parse_json(text: str, path: str) -> ParsedTranscript:
     doc = ParsedTranscript(path=path, format=FORMAT_JSON)
     lines = _content_lines(text)
     lines += [1] * (len(msgs) - len(lines))
-    if (fast := _json_columns(msgs, lines, _CR_ESCAPE_RE.search(text) is not None)) is not None:
+    twin = None
+    contents, joined = _contents(msgs)
+    if (fast := _json_columns(msgs, lines, joined is None or "\r" in joined, contents)
+            ) is not None:
         doc.extend(*fast)
+        # One search of all contents, in C, in the common case that none holds a rule head.
+        heads = ([i for i, c in enumerate(contents) if _RULE_HEAD in c]
+                 if _RULE_HEAD in joined else [])
+        twin = JsonTwin(fast[0], contents, fast[1], heads)
     else:
         for i, m in enumerate(msgs):
             _add_json_message(doc, m, i, lines[i])
@@ -223,7 +323,7 @@ def parse_json(text: str, path: str) -> ParsedTranscript:
         doc.meta[key] = _timestamp(value, doc, None, key) if value else None
     if data.get("ended_at") is None:
         doc.problem("missing_end_time", "ended_at is null: the run was cut off before it finished")
-    return doc
+    return doc, twin
 
 
 def _add_json_message(doc: ParsedTranscript, m: Any, i: int, line: int) -> None:
@@ -237,15 +337,28 @@ def _add_json_message(doc: ParsedTranscript, m: Any, i: int, line: int) -> None:
     doc.add(speaker, m["content"], line, seed=i == 0 and m.get("role") == "user")
 
 
-def _json_columns(msgs: list, lines: list[int], carriage_returns: bool = True
+def _contents(msgs: list) -> tuple[list[str] | None, str | None]:
+    """Every message's ``content``, and all of them joined (to search them in one go); both
+    ``None`` unless every message is an object with a string ``content``."""
+    try:
+        contents = list(map(operator.itemgetter("content"), msgs))
+        return contents, "".join(contents)
+    except (TypeError, KeyError):
+        return None, None
+
+
+def _json_columns(msgs: list, lines: list[int], carriage_returns: bool = True,
+                  contents: list | None = None
                   ) -> tuple[list[str], list[str], list[int], list[bool]] | None:
     """All messages' columns at once when every one is well formed, else ``None``.
 
     The caller then adds them one by one, which raises on the first bad message (and turns
-    carriage returns, which the JSON may hold as escapes, into line feeds).
+    carriage returns, which the JSON may hold as escapes, into line feeds). ``contents``: the
+    messages' contents, when the caller has them already.
     """
     try:
-        contents = list(map(operator.itemgetter("content"), msgs))
+        if contents is None:
+            contents = list(map(operator.itemgetter("content"), msgs))
         speakers = list(map(operator.itemgetter("speaker"), msgs))
     except (TypeError, KeyError):
         return None

@@ -30,7 +30,9 @@ _CLOSING_RE = re.compile(
 
 def looks_like_backrooms(text: str) -> bool:
     """A Backrooms log opens with ``### Backrooms Run ###``, a round line or a message line."""
-    first = text.lstrip("\n").split("\n", 1)[0]
+    head = text.lstrip("\n")
+    end = head.find("\n")  # the first line, without copying the rest of the file
+    first = head if end < 0 else head[:end]
     m = _HEADER_RE.fullmatch(first)
     return m is not None and (m["round"] is not None or m["name"] == _RUN_HEADER
                               or _SPEAKER_RE.fullmatch(m["name"]) is not None)

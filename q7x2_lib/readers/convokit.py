@@ -44,6 +44,8 @@ def drop_companions(files: Iterable[Path]) -> list[Path]:
     """``files`` without the companion files of ConvoKit corpora whose utterances are listed."""
     files = list(files)
     corpora = {p.parent for p in files if p.name == UTTERANCES}
+    if not corpora:  # the common case: no Path.parent per file
+        return files
     return [p for p in files
             if not (p.parent in corpora and (p.name in COMPANIONS or p.name.endswith("-bin.p")
                                              or p.name.startswith("info.")))]
