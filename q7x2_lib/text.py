@@ -63,7 +63,10 @@ def tokenize(text: str) -> list[str]:
     Punctuation and markdown are dropped; a word keeps inner apostrophes and hyphens; an emoji
     sequence (with its modifiers and zero-width joiners) is one token.
     """
-    return TOKEN_RE.findall(strip_end_markers(_fold_quotes(text)).lower())
+    text = _fold_quotes(text)
+    if "[" in text:  # every end marker holds "[": most messages skip the marker scan
+        text = strip_end_markers(text)
+    return TOKEN_RE.findall(text.lower())
 
 
 def is_emoji(token: str) -> bool:

@@ -296,9 +296,10 @@ def mirroring(
     base = _baseline_columns(n_groups)
     for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups,
                                                     seed=seed):
-        shuffled_y = np.take_along_axis(yc[members][None], perms, axis=-1)
+        # (G, n_perm, n): one take along the pairs axis, much cheaper than take_along_axis
+        shuffled_y = np.take(yc[members], perms[:, 0, :], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            reps = (xc[members][None] * shuffled_y).sum(axis=-1) / denom[gids]
+            reps = (xc[members][:, None, :] * shuffled_y).sum(axis=-1).T / denom[gids]
         _fill_baseline(base, gids, np.where(usable[gids], reps, np.nan), rho, ci)
     return _against_baseline(keys, rho, base, "rho")
 
@@ -421,9 +422,8 @@ def lexical_echo(
     base = _baseline_columns(len(keys))
     for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys),
                                                     seed=seed):
-        overlap = _overlap_blocks(matrix, reply[members], members.shape)
-        swapped = np.take_along_axis(overlap[None], perms[..., None], axis=-1)[..., 0]
-        _fill_baseline(base, gids, _masked_mean(swapped, n_words[members]), echo, ci)
+        _fill_baseline(base, gids, _shuffled_echo(matrix, reply[members], n_words[members], perms),
+                       echo, ci)
     return _against_baseline(keys, echo, base, "echo")
 
 
@@ -461,13 +461,22 @@ def _overlap_blocks(matrix: sp.csr_matrix, reply_rows: np.ndarray, shape: tuple[
     return blocks
 
 
-def _masked_mean(shared: np.ndarray, n_words: np.ndarray) -> np.ndarray:
-    """Mean of shared / n_words over replies with content words; shapes (S, G, n) and (G, n)."""
+def _shuffled_echo(matrix: sp.csr_matrix, reply_rows: np.ndarray, n_words: np.ndarray,
+                   perms: np.ndarray) -> np.ndarray:
+    """Echo of each group (G, n) with its replies re-paired by each permutation: (n_perm, G).
+
+    Each reply's shared-word counts are divided by its own words first; a permutation then
+    takes one entry per reply from the flattened (G, n * n) table and sums them.
+    """
+    n_g, n = reply_rows.shape
     valid = n_words > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(valid, 1.0 / np.where(valid, n_words, 1), 0.0)
-        return (shared * weight).sum(axis=-1) / np.where(valid.any(axis=-1), valid.sum(axis=-1),
-                                                         np.nan)
+    scaled = (_overlap_blocks(matrix, reply_rows, (n_g, n)) * weight[:, :, None]).reshape(n_g, -1)
+    picks = np.arange(n) * n + perms[:, 0, :]  # (n_perm, n): entry (i, perm(i)) of each reply
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.take(scaled, picks, axis=1).sum(axis=-1)
+                / np.where(valid.any(axis=-1), valid.sum(axis=-1), np.nan)[:, None]).T
 
 
 @by_conversation
