@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import glob
 import os
 import warnings
@@ -14,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from ._frames import CONVERSATION_COLUMNS, problems_frame
+from ._memory import return_freed_memory
 from ._reading import ChunkResult, assemble_messages, n_workers, read_files
 from .parquet import is_parquet_corpus, read_parquet
 from .readers import ParsedTranscript, drop_companions
@@ -183,30 +181,8 @@ def read_corpus(
                          "detail": f"skipped: {exc.reason}"})
     corpus = _build(chunks, problems)
     del chunks
-    _return_freed_memory()
+    return_freed_memory()
     return corpus
-
-
-def _return_freed_memory() -> None:
-    """Hand the memory that parsing freed back to the operating system.
-
-    Parsing allocates and frees many buffers; Arrow's pool and the C allocator keep freed pages
-    for reuse, so a process that has read a large corpus would stay as large as its peak, and
-    every later step would start from there. (glibc's ``malloc_trim``; elsewhere Arrow's pool
-    only.)
-    """
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim():
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
 
 
 def _display_name(path: Path, root: Path | None) -> str:
