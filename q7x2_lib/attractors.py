@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from ._chunks import by_conversation
 from .drift import _check_positive, _generated, _positions, load_lexicon, theme_hits, theme_patterns
+from .stats import in_threads
 from .text import EMOJI_RE, char_ngram_matrix, is_emoji, normal_form, tokenize
 
 __all__ = [
@@ -182,12 +183,17 @@ def _lag_similarities(
     texts = m["text"].fillna("")
     sim = np.full((len(m), lookback), np.nan)
     exact = np.zeros((len(m), lookback), dtype=bool)
-    for start, stop in _chunks(m, pos):
+
+    def fill(bounds: tuple[int, int]) -> None:
+        start, stop = bounds
         # Each distinct text once: loops and end markers repeat many messages verbatim.
         codes, uniques = pd.factorize(texts.iloc[start:stop], sort=False)
         forms = np.asarray([normal_form(t) for t in uniques.tolist()], dtype=object)[codes].tolist()
         sim[start:stop], exact[start:stop] = _chunk_similarities(forms, pos[start:stop],
                                                                  lookback, ngram)
+
+    # Chunks write their own rows; one chunk's numpy work overlaps another's normal forms.
+    in_threads(fill, _chunks(m, pos))
     return sim, exact
 
 

@@ -10,10 +10,12 @@ interval is still an exact bootstrap (or permutation) interval of its own data.
 
 from __future__ import annotations
 
+import collections
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ __all__ = [
     "describe_groups",
     "grouped_bootstrap",
     "group_batches",
+    "in_threads",
     "percentile_interval",
     "permutation_batches",
     "round_floats",
@@ -35,6 +38,8 @@ __all__ = [
     "theil_sen_replicates",
 ]
 
+T = TypeVar("T")
+R = TypeVar("R")
 STATISTICS = ("mean", "median", "sum", "share")
 Statistic = str | Callable[..., np.ndarray]
 # Upper bound on the elements of one resampling array (~32 MB of float64): big corpora are
@@ -157,17 +162,46 @@ def bootstrap_replicates(
     n_groups = _n_groups(codes, n_groups)
     streams = np.zeros(n_groups, np.int64) if streams is None else np.asarray(streams, np.int64)
     out = np.full((n_boot, n_groups), np.nan)
-    for gids, members in group_batches(codes, n_groups):
+
+    def fill(batch: tuple[np.ndarray, np.ndarray, int]) -> None:
+        gids, members, stream = batch
         n = members.shape[1]
-        for stream in np.unique(streams[gids]):
-            part = streams[gids] == stream
-            rng, vals = size_rng(seed, n, stream), values[members[part]]
-            # Drawn in fixed blocks of replicates: the indices of a large group never all sit
-            # in memory at once, and they do not depend on how the work is chunked.
-            for b0 in range(0, n_boot, _DRAW_BLOCK):
-                draws = rng.integers(0, n, size=(min(_DRAW_BLOCK, n_boot - b0), n))
-                _fill_replicates(out[b0:b0 + len(draws)], gids[part], vals, func, draws)
+        rng, vals = size_rng(seed, n, stream), values[members]
+        # Drawn in fixed blocks of replicates: the indices of a large group never all sit in
+        # memory at once, and they do not depend on how the work is chunked.
+        for b0 in range(0, n_boot, _DRAW_BLOCK):
+            draws = rng.integers(0, n, size=(min(_DRAW_BLOCK, n_boot - b0), n))
+            _fill_replicates(out[b0:b0 + len(draws)], gids, vals, func, draws)
+
+    batches = ((gids[streams[gids] == stream], members[streams[gids] == stream], stream)
+               for gids, members in group_batches(codes, n_groups)
+               for stream in np.unique(streams[gids]))
+    in_threads(fill, batches)  # each batch has its own draws and columns of ``out``
     return out[:, 0] if single else out
+
+
+def in_threads(func: Callable[[T], R], items: Iterable[T],
+               then: Callable[[R], object] | None = None) -> None:
+    """Call ``func`` on every item, spread over this process's cores with threads.
+
+    For numpy-heavy work on independent pieces (numpy releases the GIL). ``then``, if given,
+    receives each result in the calling thread, in the items' order: put anything that touches
+    global state there (``warnings.catch_warnings`` is not thread-safe). A few pieces are in
+    flight at a time, so results do not pile up in memory.
+    """
+    threads = _threads()
+    with ThreadPoolExecutor(threads) as pool:
+        pending: collections.deque = collections.deque()
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) > 2 * threads:
+                result = pending.popleft().result()
+                if then is not None:
+                    then(result)
+        while pending:
+            result = pending.popleft().result()
+            if then is not None:
+                then(result)
 
 
 def _fill_replicates(out: np.ndarray, gids: np.ndarray, vals: np.ndarray,

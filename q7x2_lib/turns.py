@@ -14,6 +14,7 @@ from .stats import (
     bin_position,
     bootstrap_replicates,
     describe_groups,
+    in_threads,
     percentile_interval,
     permutation_batches,
     round_floats,
@@ -294,13 +295,18 @@ def mirroring(
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.where(usable, np.bincount(codes, xc * yc, n_groups) / denom, np.nan)
     base = _baseline_columns(n_groups)
-    for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups,
-                                                    seed=seed):
+
+    def shuffled(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
+        gids, members, perms = batch
         # (G, n_perm, n): one take along the pairs axis, much cheaper than take_along_axis
         shuffled_y = np.take(yc[members], perms[:, 0, :], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             reps = (xc[members][:, None, :] * shuffled_y).sum(axis=-1).T / denom[gids]
-        _fill_baseline(base, gids, np.where(usable[gids], reps, np.nan), rho, ci)
+        return gids, np.where(usable[gids], reps, np.nan)
+
+    in_threads(shuffled, permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups,
+                                             seed=seed),
+               then=lambda done: _fill_baseline(base, *done, rho, ci))
     return _against_baseline(keys, rho, base, "rho")
 
 
@@ -420,10 +426,14 @@ def lexical_echo(
         share = np.where(n_words > 0, shared / n_words, np.nan)
     echo = _group_nanmean(share, codes, len(keys))
     base = _baseline_columns(len(keys))
-    for gids, members, perms in permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys),
-                                                    seed=seed):
-        _fill_baseline(base, gids, _shuffled_echo(matrix, reply[members], n_words[members], perms),
-                       echo, ci)
+
+    def shuffled(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
+        gids, members, perms = batch
+        return gids, _shuffled_echo(matrix, reply[members], n_words[members], perms)
+
+    in_threads(shuffled, permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys),
+                                             seed=seed),
+               then=lambda done: _fill_baseline(base, *done, echo, ci))
     return _against_baseline(keys, echo, base, "echo")
 
 
