@@ -480,17 +480,19 @@ def _bootstrap_weighted_median(slopes: np.ndarray, i: np.ndarray, j: np.ndarray,
     lo = max(0, (n_defined // 2 - half) // _BLOCK * _BLOCK)
     hi = min(n_defined, lo + 2 * half)
     inside = np.zeros(counts.shape[1], dtype=bool)
-    if hi - lo < n_defined // 2:  # a window that saves little is not worth its products
-        below, window = _quadratic_sums([(si[:lo], sj[:lo]), (si[lo:hi], sj[lo:hi])], n, drawn)
+    if hi - lo < n_defined // 2:  # a window that saves little is not worth its product
+        below = _quadratic_sums([(si[:lo], sj[:lo])], n, drawn)[0]
+        # Searched for every resample; the window's own totals then tell which searches hold.
+        found, window = _weighted_median(si[lo:hi], sj[lo:hi], sorted_slopes[lo:hi], n, counts,
+                                         targets - below)
         inside = (below <= targets[0]) & (targets[1] < below + window) & (total > 0)
-        if inside.any():
-            out[inside] = _weighted_median(si[lo:hi], sj[lo:hi], sorted_slopes[lo:hi], n,
-                                           counts[:, inside], targets[:, inside] - below[inside])
+        out[inside] = found[inside]
     rest = ~inside & (total > 0)
     if rest.all():  # no window, or none of it used: skip copying the counts
-        out[:] = _weighted_median(si, sj, sorted_slopes, n, counts, targets)
+        out[:] = _weighted_median(si, sj, sorted_slopes, n, counts, targets)[0]
     elif rest.any():
-        out[rest] = _weighted_median(si, sj, sorted_slopes, n, counts[:, rest], targets[:, rest])
+        out[rest] = _weighted_median(si, sj, sorted_slopes, n, counts[:, rest],
+                                     targets[:, rest])[0]
     return out
 
 
@@ -514,9 +516,10 @@ def _quadratic_sums(pair_sets: list[tuple[np.ndarray, np.ndarray]], n: int,
 
 
 def _weighted_median(si: np.ndarray, sj: np.ndarray, sorted_slopes: np.ndarray, n: int,
-                     counts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+                     counts: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the slopes at weighted ranks ``targets`` (2, n_boot) among pairs (si, sj) sorted
-    by slope, pair weights ``K_i K_j`` from ``counts`` (n + 1, n_boot).
+    by slope, pair weights ``K_i K_j`` from ``counts`` (n + 1, n_boot); and the total weight
+    of these pairs in each replicate (a target at or past it finds nothing meaningful).
 
     Pair weights are laid out (pairs, replicates) and summed in blocks of ``_BLOCK`` pairs; a
     rank's block is found from the block totals, then only that block is accumulated.
@@ -527,15 +530,15 @@ def _weighted_median(si: np.ndarray, sj: np.ndarray, sorted_slopes: np.ndarray, 
     pj = np.concatenate([sj, np.full(pad, n, dtype=sj.dtype)])
     padded = np.concatenate([sorted_slopes, np.full(pad, np.nan)])
     n_blocks, n_boot = len(pi) // _BLOCK, counts.shape[1]
-    out = np.empty(n_boot)
+    out, totals = np.empty(n_boot), np.empty(n_boot, dtype=np.int64)
     boots = max(1, min(n_boot, _BUDGET // max(1, len(pi))))
     for b0 in range(0, n_boot, boots):
         part = counts[:, b0:b0 + boots]
         weights = np.take(part, pi, axis=0)  # take: faster than fancy indexing on rows
         weights *= np.take(part, pj, axis=0)
-        out[b0:b0 + boots] = _block_median(weights.reshape(n_blocks, _BLOCK, -1), padded,
-                                           targets[:, b0:b0 + boots])
-    return out
+        out[b0:b0 + boots], totals[b0:b0 + boots] = _block_median(
+            weights.reshape(n_blocks, _BLOCK, -1), padded, targets[:, b0:b0 + boots])
+    return out, totals
 
 
 def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -553,9 +556,10 @@ def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
 
 
 def _block_median(weights: np.ndarray, sorted_slopes: np.ndarray, targets: np.ndarray
-                  ) -> np.ndarray:
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the elements at weighted ranks ``targets`` (2, replicates), from block-shaped
-    weights (blocks, _BLOCK, replicates) of the elements in sorted order."""
+    weights (blocks, _BLOCK, replicates) of the elements in sorted order; and each replicate's
+    total weight."""
     # Sums of _BLOCK uint8 (<= 255) weights fit in int16, of int16 ones in int32, which numpy
     # adds far faster than the int64 it would widen to.
     wide = {np.dtype(np.uint8): np.int16, np.dtype(np.int16): np.int32}.get(weights.dtype, np.int64)
@@ -564,25 +568,25 @@ def _block_median(weights: np.ndarray, sorted_slopes: np.ndarray, targets: np.nd
     # Both middle elements nearly always lie in one block: accumulate that block once, and
     # again only for the replicates whose two middle elements straddle a block boundary.
     cols = np.arange(weights.shape[2])
-    low = _rank_in_block(weights, block_cum, blocks[0], cols, targets[0], wide)
-    high = _rank_in_block(weights, block_cum, blocks[0], cols, targets[1], wide)
+    low, high = _ranks_in_block(weights, block_cum, blocks[0], cols, targets, wide)
     straddle = np.flatnonzero(blocks[1] != blocks[0])
     if straddle.size:
-        high[straddle] = _rank_in_block(weights, block_cum, blocks[1][straddle], straddle,
-                                        targets[1][straddle], wide)
-    return (sorted_slopes[low] + sorted_slopes[high]) / 2
+        high[straddle] = _ranks_in_block(weights, block_cum, blocks[1][straddle], straddle,
+                                         targets[1:, straddle], wide)[0]
+    return (sorted_slopes[low] + sorted_slopes[high]) / 2, block_cum[-1]
 
 
-def _rank_in_block(weights: np.ndarray, block_cum: np.ndarray, block: np.ndarray,
-                   cols: np.ndarray, target: np.ndarray, wide: type) -> np.ndarray:
-    """Position (in sorted pair order) of the element of weighted rank ``target`` of replicates
-    ``cols``, whose cumulative weight first exceeds ``target`` inside ``block``."""
+def _ranks_in_block(weights: np.ndarray, block_cum: np.ndarray, block: np.ndarray,
+                    cols: np.ndarray, targets: np.ndarray, wide: type) -> list[np.ndarray]:
+    """Position (in sorted pair order) of the elements of weighted ranks ``targets`` (k, cols)
+    of replicates ``cols``: where the cumulative weight first exceeds each target inside
+    ``block``. The block is accumulated once for all targets."""
     before = np.where(block > 0, block_cum[block - 1, cols], 0)
     within = np.cumsum(weights[block, :, cols], axis=1, dtype=wide)
-    over = within > (target - before)[:, None]
-    # Where the target lies beyond this block (the high element's block, when straddling), no
+    # Where a target lies beyond this block (the high element's block, when straddling), no
     # element is over: argmax gives 0, and the caller recomputes those replicates.
-    return block * _BLOCK + over.argmax(axis=1)
+    return [block * _BLOCK + (within > (target - before)[:, None]).argmax(axis=1)
+            for target in targets]
 
 
 def bin_position(relative: np.ndarray | pd.Series, *, n_bins: int = 10) -> np.ndarray:
