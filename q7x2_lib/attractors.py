@@ -270,8 +270,11 @@ def repeat_share_by_turn(repeats: pd.DataFrame, *, bin_width: int = 1) -> pd.Dat
 
 def model_pairs(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.Series:
     """The model pair of each conversation: its speakers, sorted, joined by " ↔ "."""
-    m = _generated(messages, include_seed)
-    pairs = m.groupby("conversation_id", sort=False)["speaker"].agg(
+    # Only the columns it reads, and each (conversation, speaker) once: the join runs per
+    # conversation on a handful of names, not on every message.
+    m = _generated(messages[["conversation_id", "turn", "speaker", "is_seed"]], include_seed)
+    speakers = m[["conversation_id", "speaker"]].drop_duplicates()
+    pairs = speakers.groupby("conversation_id", sort=False)["speaker"].agg(
         lambda s: " ↔ ".join(sorted(set(s))))
     return pairs.astype("string").rename("model_pair")
 
