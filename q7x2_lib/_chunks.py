@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from ._memory import return_freed_memory
 
-__all__ = ["by_conversation", "conversation_chunks"]
+__all__ = ["by_conversation", "columns_of", "conversation_chunks"]
 
 #: Messages per slice. A metric's temporary arrays grow with the rows it is given, so slicing a
 #: million-message corpus into ~50k-message pieces keeps the peak memory near one piece's.
@@ -93,3 +93,14 @@ def by_conversation(func: F | None = None, *, split: tuple[str, ...] = ()) -> F:
         return out
 
     return wrapper  # type: ignore[return-value]
+
+
+@by_conversation
+def columns_of(messages: pd.DataFrame, *, metric: Callable[..., pd.DataFrame],
+               columns: tuple[str, ...], **options) -> pd.DataFrame:
+    """Some ``columns`` of a per-conversation ``metric(messages, **options)``, slice by slice.
+
+    Corpus-wide curves need only a few columns of a per-message table; dropping the rest from
+    each slice keeps a large corpus's intermediate table small.
+    """
+    return metric(messages, **options)[list(columns)]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._chunks import by_conversation
+from ._chunks import by_conversation, columns_of
 from .stats import (
     bin_position,
     describe_groups,
@@ -163,19 +163,12 @@ def length_profile(
     if hue not in ("role", "speaker", None):
         raise ValueError(f"hue: got {hue!r}; expected 'role', 'speaker' or None")
     by = [c for c in (hue, "turn" if x == "turn" else "relative_position") if c]
-    lengths = _lengths_of(messages, unit=unit, include_seed=include_seed, columns=(*by, "length"))
+    lengths = columns_of(messages, metric=message_lengths, columns=(*by, "length"), unit=unit,
+                         include_seed=include_seed)
     if x == "relative":
         lengths = lengths.assign(relative_position=bin_position(
             lengths["relative_position"], n_bins=n_bins))
     return describe_groups(lengths, value="length", by=by, n_boot=n_boot, ci=ci, seed=seed)
-
-
-@by_conversation
-def _lengths_of(messages: pd.DataFrame, *, unit: str, include_seed: bool,
-                columns: tuple[str, ...]) -> pd.DataFrame:
-    """Some columns of :func:`message_lengths`, slice by slice: corpus-wide curves need only
-    these, and dropping the rest early keeps a large corpus's intermediate table small."""
-    return message_lengths(messages, unit=unit, include_seed=include_seed)[list(columns)]
 
 
 def _half_life(rate: np.ndarray) -> np.ndarray:

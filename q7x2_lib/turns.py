@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._chunks import by_conversation
+from ._chunks import by_conversation, columns_of
 from .length import _kept, collapse_turn, message_lengths, speaker_roles
 from .stats import (
     bin_position,
@@ -219,19 +219,12 @@ def reply_ratio_profile(
     if x not in ("turn", "relative"):
         raise ValueError(f"x: got {x!r}; expected 'relative' (binned) or 'turn'")
     by = ["role", "relative_position" if x == "relative" else "turn"]
-    ratios = _ratios_of(messages, unit=unit, include_seed=include_seed,
-                        columns=(*by, "log2_ratio"))
+    ratios = columns_of(messages, metric=reply_length_ratio, columns=(*by, "log2_ratio"),
+                        unit=unit, include_seed=include_seed)
     if x == "relative":
         ratios = ratios.assign(relative_position=bin_position(
             ratios["relative_position"], n_bins=n_bins))
     return describe_groups(ratios, value="log2_ratio", by=by, n_boot=n_boot, ci=ci, seed=seed)
-
-
-@by_conversation
-def _ratios_of(messages: pd.DataFrame, *, unit: str, include_seed: bool,
-               columns: tuple[str, ...]) -> pd.DataFrame:
-    """Some columns of :func:`reply_length_ratio`, slice by slice (see ``length._lengths_of``)."""
-    return reply_length_ratio(messages, unit=unit, include_seed=include_seed)[list(columns)]
 
 
 def _direction_groups(pairs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

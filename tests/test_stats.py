@@ -182,6 +182,21 @@ def _scipy_slope(y: np.ndarray, x: np.ndarray) -> float:
         return scipy.stats.theilslopes(y, x).slope
 
 
+def _assert_scipy_slopes(reps: np.ndarray, x: np.ndarray, y: np.ndarray, seed: int) -> None:
+    """Each replicate is scipy's Theil–Sen slope of its resample (NaN without two distinct x).
+
+    The implementation draws the resamples of size-n groups as
+    ``size_rng(seed, n).integers(0, n, size=(n_boot, n))``.
+    """
+    n = len(x)
+    draws = size_rng(seed, n).integers(0, n, size=(len(reps), n))
+    for rep, draw in zip(reps, draws, strict=True):
+        if np.unique(x[draw]).size < 2:
+            assert np.isnan(rep)
+        else:
+            assert_allclose(rep, _scipy_slope(y[draw], x[draw]), atol=1e-12)
+
+
 def test_theil_sen_replicates_of_collinear_points_are_the_slope():
     x = np.arange(8.0)
     reps = theil_sen_replicates(x, 3 - 0.5 * x, np.zeros(8, dtype=int), n_boot=200)
@@ -195,14 +210,7 @@ def test_theil_sen_replicates_match_scipy_on_the_same_resamples(n):
     x, y = np.arange(float(n)), rng.normal(size=n)
     x[1] = x[0]  # a tie in x: pairs without a slope are skipped, as scipy does
     reps = theil_sen_replicates(x, y, np.zeros(n, dtype=int), n_boot=25, seed=7)
-    # The implementation draws the resamples of size-n groups as
-    # size_rng(seed, n).integers(0, n, size=(n_boot, n)).
-    draws = size_rng(7, n).integers(0, n, size=(25, n))
-    for rep, draw in zip(reps, draws, strict=True):
-        if np.unique(x[draw]).size < 2:
-            assert np.isnan(rep)
-        else:
-            assert_allclose(rep, _scipy_slope(y[draw], x[draw]), atol=1e-12)
+    _assert_scipy_slopes(reps, x, y, seed=7)
 
 
 def test_bin_position_midpoints():
@@ -251,12 +259,7 @@ def test_theil_sen_replicates_give_the_weighted_median(n_counts, window, monkeyp
     rng = np.random.default_rng(n_counts)
     x, y = np.arange(float(n_counts)), rng.normal(size=n_counts)
     reps = theil_sen_replicates(x, y, np.zeros(n_counts, dtype=int), n_boot=15, seed=3)
-    draws = size_rng(3, n_counts).integers(0, n_counts, size=(15, n_counts))
-    for rep, draw in zip(reps, draws, strict=True):
-        if np.unique(x[draw]).size < 2:
-            assert np.isnan(rep)
-        else:
-            assert_allclose(rep, _scipy_slope(y[draw], x[draw]), atol=1e-12)
+    _assert_scipy_slopes(reps, x, y, seed=3)
 
 
 def test_intervals_of_a_group_do_not_depend_on_the_other_groups():
