@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from q7x2_lib._paths import PROJECT_ROOT
-from q7x2_lib.synthetic import write_synthetic_corpus
+from q7x2_lib._core.paths import PROJECT_ROOT
+from q7x2_lib.datasets import write_synthetic_corpus
 
 __all__ = ["main"]
 

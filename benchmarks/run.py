@@ -61,7 +61,7 @@ def corpus_dir(n: int) -> Path:
     """The generated corpus of ``n`` conversations (written once, then reused)."""
     folder = CORPORA / f"n{n}-seed{SEED}"
     if not (folder / _COMPLETE).is_file():
-        from q7x2_lib.synthetic import write_synthetic_corpus
+        from q7x2_lib.datasets import write_synthetic_corpus
 
         shutil.rmtree(folder, ignore_errors=True)
         t0 = time.perf_counter()
@@ -399,7 +399,7 @@ def report(m: dict, read: dict, sizes: list[int], runs: dict[int, dict], figs: d
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB memory, {m['os']}, "
         f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + ".",
         "",
-        "Corpora: `q7x2_lib.synthetic.write_synthetic_corpus(n_conversations=N, seed=0)`, "
+        "Corpora: `q7x2_lib.datasets.write_synthetic_corpus(n_conversations=N, seed=0)`, "
         "markdown and JSON twins of every conversation. Command: `make bench` "
         "(`python benchmarks/run.py`).",
         "",

@@ -1,24 +1,31 @@
 """q7x2: read AI-to-AI conversation transcripts into tidy DataFrames and measure them.
 
-Everything a notebook needs is importable from the top level (``import q7x2_lib as q7``):
-readers and the ``Corpus``, the metrics (``length``, ``turns``, ``drift``, ``attractors``) and the
-plots. ``q7x2_lib.stats`` (bootstrap, robust fits) and ``q7x2_lib.text`` (tokens, normal form)
-hold the shared building blocks.
+The package is staged, and imports run one way (``make lint`` enforces it)::
+
+    _core  ->  io  ->  datasets  ->  metrics  ->  plots  ->  apps
+
+``_core`` holds the tables' schema, argument checks and text helpers; ``io`` is the only layer
+that opens files (``read_corpus``, the readers, the Parquet cache, lexicons); ``metrics`` turn
+tables into tables; ``plots`` draw them; ``apps`` are the viewer, the notebook runner, reports
+and the command line. Everything a notebook needs is importable from the top level
+(``import q7x2_lib as q7``).
 """
 
-from . import attractors, drift, length, overview, plots, stats, text, turns
-from ._frames import make_messages
-from ._paths import DATA_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, RAW_DIR, resolve_path
-from .attractors import *  # noqa: F403
-from .corpus import Corpus, TranscriptWarning, read_corpus, read_transcript
-from .drift import *  # noqa: F403
-from .errors import TranscriptParseError
-from .length import *  # noqa: F403
-from .overview import *  # noqa: F403
+from . import datasets, io, metrics, plots
+from ._core import text
+from ._core.errors import TranscriptParseError
+from ._core.paths import DATA_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, RAW_DIR, resolve_path
+from ._core.text import normal_form, tokenize
+from .datasets import make_messages
+from .io import Corpus, TranscriptWarning, read_corpus, read_transcript
+from .metrics import attractors, drift, length, overview, stats, turns
+from .metrics.attractors import *  # noqa: F403
+from .metrics.drift import *  # noqa: F403
+from .metrics.length import *  # noqa: F403
+from .metrics.overview import *  # noqa: F403
+from .metrics.stats import bootstrap_ci, describe_groups, grouped_bootstrap, round_floats
+from .metrics.turns import *  # noqa: F403
 from .plots import *  # noqa: F403
-from .stats import bootstrap_ci, describe_groups, grouped_bootstrap, round_floats
-from .text import normal_form, tokenize
-from .turns import *  # noqa: F403
 
 __all__ = [
     "DATA_DIR",
@@ -30,6 +37,9 @@ __all__ = [
     "TranscriptParseError",
     "TranscriptWarning",
     "bootstrap_ci",
+    "datasets",
+    "io",
+    "metrics",
     "describe_groups",
     "grouped_bootstrap",
     "make_messages",
@@ -40,6 +50,12 @@ __all__ = [
     "round_floats",
     "stats",
     "text",
+    "plots",
+    "attractors",
+    "drift",
+    "length",
+    "overview",
+    "turns",
     "tokenize",
     *overview.__all__,
     *length.__all__,

@@ -11,7 +11,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .._paths import resolve_path
+from .._core.paths import resolve_path
 
 __all__ = [
     "FORMATS",

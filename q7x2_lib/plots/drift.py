@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..text import EMOJI_RE
+from .._core.text import EMOJI_RE
 from ._base import PALETTE, new_figure
 
 __all__ = [

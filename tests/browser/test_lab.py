@@ -233,7 +233,7 @@ def test_conversation_view_in_jupyterlab_is_safe(browser, lab) -> None:
 
 
 def test_reports_open_offline_with_every_figure_visible(browser, tmp_path: Path) -> None:
-    from q7x2_lib.report import write_reports
+    from q7x2_lib.apps.report import write_reports
 
     books = sorted(q7.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
     page = browser.new_page(viewport={"width": 1280, "height": 1600})

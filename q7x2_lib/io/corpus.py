@@ -1,0 +1,381 @@
+"""The Corpus: three tidy tables read from transcript files, and the functions that read it."""
+
+from __future__ import annotations
+
+import glob
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .._core.schema import CONVERSATION_COLUMNS, problems_frame
+from .._core.speed import return_freed_memory
+from ._reading import ChunkResult, assemble_messages, n_workers, read_files
+from .parquet import is_parquet_corpus, read_parquet
+from .readers import ParsedTranscript, drop_companions
+from .readers._base import twin_key
+
+if TYPE_CHECKING:
+    from ..apps.viewer import ConversationView
+
+__all__ = ["Corpus", "TranscriptWarning", "read_corpus", "read_transcript"]
+
+Source = str | os.PathLike[str]
+_ERRORS = ("raise", "warn", "skip")
+_GLOB_CHARS = frozenset("*?[")
+_PROGRESS_MIN_FILES = 50
+
+
+class TranscriptWarning(UserWarning):
+    """A transcript file was skipped (``errors="warn"``)."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Transcripts as three tidy tables that travel together.
+
+    Attributes
+    ----------
+    messages
+        One row per message: ``conversation_id``, ``turn``, ``speaker``, ``text``, ``n_chars``,
+        ``n_words``, ``is_seed``, ``is_empty``, ``is_end_marker``, ``ends_with_end_marker``,
+        ``source``, ``line``.
+    conversations
+        One row per conversation: ``conversation_id``, ``title``, ``speaker_a``, ``speaker_b``,
+        ``participants``, ``started``, ``ended``, ``duration_s``, ``n_messages``,
+        ``n_messages_declared``, ``format``, ``source``, ``session``, ``provider``, ``twin``.
+    problems
+        One row per finding: ``source``, ``line``, ``kind``, ``detail``.
+    """
+
+    messages: pd.DataFrame
+    conversations: pd.DataFrame
+    problems: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.conversations)
+
+    def to_parquet(self, path: Source, *, rows_per_part: int = 250_000) -> Path:
+        """Write the tables as a Parquet cache folder that ``read_corpus(path)`` reloads.
+
+        Much faster to reload than the transcripts are to parse, and what
+        ``q7x2_lib.distributed`` reads on a Dask cluster; see ``q7x2_lib.parquet.write_parquet``.
+        """
+        from .parquet import write_parquet
+
+        return write_parquet(self, path, rows_per_part=rows_per_part)
+
+    def summary(self) -> pd.DataFrame:
+        """A one-column table: conversations, messages, words, speakers, formats, problems."""
+        m, c = self.messages, self.conversations
+        rows = {
+            "conversations": len(c),
+            "messages": len(m),
+            "words": int(m["n_words"].sum()),
+            "speakers": m["speaker"].nunique(),
+            "formats": ", ".join(sorted(c["format"].unique())) if len(c) else "",
+            "problems": len(self.problems),
+        }
+        return pd.DataFrame({"value": pd.Series(rows, dtype="object")}).rename_axis("corpus")
+
+    def __repr__(self) -> str:
+        s = self.summary()["value"]
+        return (f"<Corpus: {s['conversations']} conversations, {s['messages']} messages, "
+                f"{s['speakers']} speakers, {s['problems']} problems>")
+
+    def _repr_html_(self) -> str:
+        from ..apps.viewer import corpus_html
+
+        return corpus_html(self.summary(), self.conversations)
+
+    def list_conversations(self) -> pd.DataFrame:
+        """One row per conversation, to pick one to read; see ``viewer.conversation_list``."""
+        from ..apps.viewer import conversation_list
+
+        return conversation_list(self.conversations, self.messages)
+
+    def conversation(
+        self, conversation_id: str | int, *, page: int = 1, per_page: int = 100,
+        collapse: int = 3, loops: bool = True,
+    ) -> ConversationView:
+        """Read one conversation as a chat (in JupyterLab); ``conversation_id`` or a position.
+
+        Messages are shown ``per_page`` at a time (``page`` is 1-based); runs of ``collapse`` or
+        more identical consecutive messages show once; ``loops`` badges repeats and loops.
+        Returns a ``q7x2_lib.viewer.ConversationView``.
+        """
+        from ..apps.viewer import conversation_view
+
+        return conversation_view(self.messages, self.conversations, conversation_id, page=page,
+                                 per_page=per_page, collapse=collapse, loops=loops)
+
+    def to_convokit(self, path: Source | None = None):
+        """This corpus in ConvoKit's terms: a ``convokit.Corpus`` (needs the ``convokit``
+        extra), or with ``path`` its on-disk corpus directory (needs nothing extra), which
+        ``read_corpus`` reads back; see ``q7x2_lib.export.to_convokit``."""
+        from .convokit import to_convokit
+
+        return to_convokit(self, path)
+
+
+def read_transcript(path: Source) -> Corpus:
+    """Read one transcript file into a ``Corpus`` (always ``errors="raise"``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"read_transcript(path=...) needs a file; {str(p)!r} is not one")
+    return read_corpus(p)
+
+
+def read_corpus(
+    source: Source | Sequence[Source], *, errors: str = "raise", root: Source | None = None,
+    progress: bool | None = None, workers: int | None = None,
+) -> Corpus:
+    """Read transcripts from files, directories (recursively), globs, or a list of these.
+
+    Parameters
+    ----------
+    source
+        A file, a directory, a glob pattern, or a list of these; or a folder written by
+        ``Corpus.to_parquet``, which is reloaded as it was written (the other options then do
+        not apply).
+    errors
+        ``"raise"`` stops at the first unreadable file with ``TranscriptParseError``; ``"warn"``
+        and ``"skip"`` load every readable file and record the others in ``problems`` (``"warn"``
+        also issues a ``TranscriptWarning``).
+    root
+        Directory that relative paths resolve against (default: the working directory).
+    progress
+        Show a progress bar; by default, only for 50 files or more and never when the
+        environment sets ``Q7X2_PROGRESS=0`` (as the notebook runner does).
+    workers
+        Processes that parse files: ``None`` or 1 (default) this one, ``N`` a pool of N, -1 one
+        per core. The tables are identical whatever the number.
+
+    Returns
+    -------
+    Corpus
+        ``messages``, ``conversations`` and ``problems``; see ``Corpus``.
+    """
+    if errors not in _ERRORS:
+        raise ValueError(f"errors must be one of {_ERRORS}, got {errors!r}")
+    base = Path(root) if root is not None else None
+    processes = n_workers(workers)
+    if isinstance(source, str | os.PathLike) and is_parquet_corpus(_resolve(source, base)):
+        return read_parquet(_resolve(source, base))
+    files = _expand(source, base)
+    chunks, failures = read_files(
+        files, [_display_name(path, base) for path in files], merge=_merge_twins, errors=errors,
+        workers=processes, progress=_show_progress(len(files), progress),
+    )
+    problems = []
+    for failure in failures:
+        exc = failure.error()
+        if errors == "warn":
+            warnings.warn(f"skipped: {exc}", TranscriptWarning, stacklevel=2)
+        problems.append({"source": exc.path, "line": exc.line, "kind": "unreadable_file",
+                         "detail": f"skipped: {exc.reason}"})
+    corpus = _build(chunks, problems)
+    del chunks
+    return_freed_memory()
+    return corpus
+
+
+def _display_name(path: Path, root: Path | None) -> str:
+    # Paths under ``root`` are named relative to it, so tables and committed notebook outputs do
+    # not depend on where the project was cloned.
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _expand(source: Source | Sequence[Source], root: Path | None) -> list[Path]:
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    if not items:
+        raise ValueError("read_corpus(source=...) got an empty list; expected files or folders")
+    found: dict[Path, None] = {}
+    for item in items:
+        for path in _expand_one(Path(item), root):
+            found.setdefault(path, None)
+    return drop_companions(found)
+
+
+def _resolve(path: Source, root: Path | None) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() or root is None else root / path
+
+
+def _expand_one(path: Path, root: Path | None) -> list[Path]:
+    full = _resolve(path, root)
+    if _GLOB_CHARS & set(str(path)):
+        hits = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+        files = [p for p in hits if p.is_file()]
+        if not files:
+            raise FileNotFoundError(f"read_corpus: the pattern {str(full)!r} matches no files")
+        return files
+    if full.is_dir():
+        files = _files_under(full)
+        if not files:
+            raise FileNotFoundError(f"read_corpus: the folder {str(full)!r} holds no files")
+        return files
+    if full.is_file():
+        return [full]
+    raise FileNotFoundError(f"read_corpus: {str(full)!r} is not a file, folder or matching pattern")
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Files below ``folder``, hidden ones (a part starting with ".") left out, sorted as paths.
+
+    ``os.scandir`` rather than ``Path.rglob``: no ``Path`` object and no ``stat`` per entry
+    (the directory listing tells files from folders) until the end, which matters for
+    folders of thousands of transcripts. Symbolic links are followed, as ``os.walk`` with
+    ``followlinks=True`` and ``os.path.isfile`` do; unreadable folders are skipped.
+    """
+    found: list[tuple[str, ...]] = []
+    pending: list[tuple[str, tuple[str, ...]]] = [(os.fspath(folder), ())]
+    while pending:
+        top, parts = pending.pop()
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if _entry_is(entry, os.DirEntry.is_dir):
+                        pending.append((entry.path, (*parts, entry.name)))
+                    elif _entry_is(entry, os.DirEntry.is_file):
+                        found.append((*parts, entry.name))
+        except OSError:
+            continue
+    return [folder.joinpath(*parts) for parts in sorted(found)]
+
+
+def _entry_is(entry: os.DirEntry, test: Callable[[os.DirEntry], bool]) -> bool:
+    try:
+        return test(entry)
+    except OSError:  # as os.path.isdir and os.path.isfile: an entry that cannot be checked
+        return False
+
+
+def _show_progress(n_files: int, progress: bool | None) -> bool:
+    if progress is None:
+        return n_files >= _PROGRESS_MIN_FILES and os.environ.get("Q7X2_PROGRESS") != "0"
+    return bool(progress)
+
+
+def _merge_twins(docs: list[ParsedTranscript], problems: list[dict]) -> tuple[list, dict]:
+    """Keep one conversation per markdown/JSON twin pair (the JSON), checking they agree."""
+    by_key: dict[tuple[str, str], dict[str, ParsedTranscript]] = {}
+    keys = [twin_key(doc.path) for doc in docs]
+    for key, doc in zip(keys, docs, strict=True):
+        by_key.setdefault(key, {})[doc.format] = doc
+    kept, twins = [], {}
+    for key, doc in zip(keys, docs, strict=True):
+        group = by_key[key]
+        md, js = group.get("attractors-md"), group.get("attractors-json")
+        if md is None or js is None:
+            kept.append(doc)
+        elif doc is js:
+            kept.append(js)
+            twins[js.path] = md.path
+            _compare_twins(md, js, problems)
+            # What only the markdown can show (its declared count, say) is still reported.
+            known = {p["kind"] for p in js.problems}
+            problems.extend(p for p in md.problems if p["kind"] not in known)
+    return kept, twins
+
+
+def _compare_twins(md: ParsedTranscript, js: ParsedTranscript, problems: list[dict]) -> None:
+    def report(detail: str, line: int | None = None) -> None:
+        problems.append({"source": md.path, "line": line, "kind": "twin_mismatch",
+                         "detail": f"{detail} (JSON twin {js.path} kept)"})
+
+    md_ended, js_ended = md.meta.get("ended") is not None, js.meta.get("ended") is not None
+    if md_ended != js_ended:
+        where = "markdown" if md_ended else "JSON twin"
+        report(f"only the {where} records an end time")
+    if len(md.texts) != len(js.texts):
+        report(f"{len(md.texts)} messages in the markdown, {len(js.texts)} in its JSON twin")
+    if md.texts == js.texts and md.speakers == js.speakers:  # the common case, compared in C
+        return
+    pairs = zip(md.speakers, md.texts, js.speakers, js.texts, md.lines, strict=False)
+    for turn, (ms, mt, js_s, jt, line) in enumerate(pairs):
+        if ms != js_s or mt != jt:
+            what = "speaker" if ms != js_s else "text"
+            report(f"message {turn} differs in its {what} from the JSON twin", line)
+            return
+
+
+def _conversation_ids(docs: list[ParsedTranscript]) -> list[str]:
+    """Stable ids from file names; where two stems collide, add parent folders until unique."""
+    stems = [d.name or twin_key(d.path)[1] for d in docs]
+    if len(set(stems)) == len(stems):  # the common case, without a Path per file
+        return stems
+    paths = [Path(d.path) for d in docs]
+    stems = [d.name or p.stem for d, p in zip(docs, paths, strict=True)]  # name: one of several
+    depth = [0] * len(paths)
+    while True:
+        ids = ["/".join([*p.parent.parts[len(p.parent.parts) - k:], s]) if k else s
+               for p, s, k in zip(paths, stems, depth, strict=True)]
+        seen: dict[str, list[int]] = {}
+        for i, cid in enumerate(ids):
+            seen.setdefault(cid, []).append(i)
+        clashes = [i for group in seen.values() if len(group) > 1 for i in group
+                   if depth[i] < len(paths[i].parent.parts)]
+        if not clashes:
+            return ids
+        for i in clashes:
+            depth[i] += 1
+
+
+def _build(chunks: list[ChunkResult], problems: list[dict]) -> Corpus:
+    docs = [doc for chunk in chunks for doc in chunk.docs]
+    counts = [n for chunk in chunks for n in chunk.counts]
+    twins = {md: js for chunk in chunks for md, js in chunk.twins.items()}
+    ids = _conversation_ids(docs)
+    order = sorted(range(len(docs)), key=ids.__getitem__)
+    messages = assemble_messages([c.messages for c in chunks], ids, counts, order)
+    # The chunks drop the docs' message columns (they travel as one table), so the count of
+    # messages comes from the chunks.
+    conversations = _conversations_frame(
+        [docs[i] for i in order], [ids[i] for i in order], twins
+    ).assign(n_messages=np.array([counts[i] for i in order], dtype="int64"))
+    for chunk in chunks:
+        problems.extend(chunk.problems)
+    table = problems_frame(problems).sort_values(["source", "line", "kind"], kind="stable",
+                                                 na_position="first", ignore_index=True)
+    return Corpus(messages=messages, conversations=conversations, problems=table)
+
+
+def _conversations_frame(docs: list[ParsedTranscript], ids: list[str], twins: dict) -> pd.DataFrame:
+    rows = []
+    for cid, doc in zip(ids, docs, strict=True):
+        meta = doc.meta
+        names = tuple(meta.get("participants") or dict.fromkeys(doc.speakers))
+        rows.append({
+            "conversation_id": cid, "title": meta.get("title"),
+            "speaker_a": names[0] if names else None,
+            "speaker_b": names[1] if len(names) > 1 else None,
+            "participants": names, "started": meta.get("started"), "ended": meta.get("ended"),
+            "n_messages": len(doc.texts), "n_messages_declared": meta.get("n_messages_declared"),
+            "format": doc.format, "source": doc.path, "session": meta.get("session"),
+            "provider": meta.get("provider"), "twin": twins.get(doc.path),
+            "ending": meta.get("ending"), "round_count": meta.get("round_count"),
+        })
+    frame = pd.DataFrame(rows, columns=[*CONVERSATION_COLUMNS, "twin"])
+    for col in ("started", "ended"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["duration_s"] = (frame["ended"] - frame["started"]).dt.total_seconds()
+    for col in ("n_messages_declared", "session", "round_count"):
+        frame[col] = frame[col].astype("Int64")
+    frame["n_messages"] = frame["n_messages"].astype("int64")
+    for col in ("conversation_id", "title", "speaker_a", "speaker_b", "format", "source",
+                "provider", "twin", "ending"):
+        frame[col] = frame[col].astype("string")
+    return frame

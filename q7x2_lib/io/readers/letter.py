@@ -1,0 +1,46 @@
+"""Reader for session letter pages: ``← Back to Session N``, ``Model (Provider)``, then the body."""
+
+from __future__ import annotations
+
+import re
+
+from ..._core.errors import TranscriptParseError
+from ._base import ParsedTranscript, line_of
+
+__all__ = ["looks_like_letter", "parse_letter"]
+
+FORMAT = "session-letter"
+_BACK_RE = re.compile(r"\s*←\s*Back to Session\s+(?P<session>\d+)[ \t]*\n")
+_MODEL_RE = re.compile(r"\s*(?P<model>[^\n(]+?)\s*\((?P<provider>[^\n()]+)\)[ \t]*\n")
+
+
+def looks_like_letter(text: str) -> bool:
+    """A letter page opens with ``← Back to Session N``."""
+    return _BACK_RE.match(text) is not None
+
+
+def parse_letter(text: str, path: str) -> ParsedTranscript:
+    """Parse a session letter page into one conversation holding one message by the model."""
+    back = _BACK_RE.match(text)
+    if back is None:
+        raise TranscriptParseError("expected '← Back to Session N' as the first line", path, 1)
+    model = _MODEL_RE.match(text, back.end())
+    if model is None:
+        raise TranscriptParseError(
+            "expected a 'Model Name (Provider)' line after '← Back to Session N'",
+            path, line_of(text, back.end()) + 1,
+        )
+    doc = ParsedTranscript(path=path, format=FORMAT)
+    name = model["model"].strip()
+    body = text[model.end():]
+    doc.add(name, body, line_of(text, model.end() + len(body) - len(body.lstrip())))
+    if not doc.texts[0]:
+        raise TranscriptParseError("the letter has no body after the model line", path,
+                                   line_of(text, model.end()))
+    session = int(back["session"])
+    doc.meta = {
+        "title": f"Session {session}: {name}", "participants": (name,), "started": None,
+        "ended": None, "n_messages_declared": None, "session": session,
+        "provider": model["provider"].strip(),
+    }
+    return doc

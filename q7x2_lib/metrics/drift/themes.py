@@ -1,0 +1,180 @@
+"""Themes: how much each message speaks of each theme of a lexicon."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..._core.text import (
+    normal_form,
+    tokenize,
+)
+from ..._core.validate import check_positive_int, messages_seen, positions
+from ...io.lexicon import default_lexicon, load_lexicon
+
+__all__ = [
+    "lexicon_overview",
+    "lexicon_table",
+    "theme_hits",
+    "theme_patterns",
+    "theme_rates",
+    "theme_share_by_turn",
+    "theme_summary",
+]
+
+_KEYS = ["conversation_id", "turn", "speaker"]
+# A term stands alone: no letter, digit, apostrophe or hyphen right before or after it.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![\w'\-])", r"(?![\w'\-])"
+
+
+def lexicon_overview(lexicon: str | os.PathLike[str] | pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
+    """One row per theme of a lexicon (file or table): what it counts, at a glance.
+
+    Returns
+    -------
+    DataFrame
+        ``theme``, ``label``, ``n_terms``, ``examples`` (its first six terms).
+    """
+    table = lexicon_table(lexicon)
+    grouped = table.groupby("theme", sort=False)
+    return pd.DataFrame({
+        "label": grouped["label"].first(),
+        "n_terms": grouped.size().astype("int64"),
+        "examples": grouped["term"].agg(lambda t: ", ".join(t.head(6))).astype("string"),
+    }).reset_index()
+
+
+def lexicon_table(lexicon: str | os.PathLike[str] | pd.DataFrame | None) -> pd.DataFrame:
+    """A lexicon table from a table (as is), a TOML path (read), or ``None`` (the built-in one).
+
+    The only place a theme metric touches a file is here, and only for a path it was given.
+    """
+    if isinstance(lexicon, pd.DataFrame):
+        return lexicon
+    return default_lexicon() if lexicon is None else load_lexicon(lexicon)
+
+
+def _term_pattern(term: str) -> str:
+    prefix = term.endswith("*")
+    words = [re.escape(w) for w in term.rstrip("*").split()]
+    return r"\s+".join(words) + (r"[\w'\-]*" if prefix else "")
+
+
+def theme_patterns(lexicon: pd.DataFrame) -> dict[str, re.Pattern[str]]:
+    """One compiled regex per theme, matching its terms as whole words in a normal form."""
+    out = {}
+    for theme, terms in lexicon.groupby("theme", sort=False)["term"]:
+        alternatives = sorted(map(_term_pattern, terms), key=len, reverse=True)
+        out[theme] = re.compile(f"{_EDGE_BEFORE}(?:{'|'.join(alternatives)}){_EDGE_AFTER}")
+    return out
+
+
+def theme_hits(texts: pd.Series, lexicon: pd.DataFrame) -> pd.DataFrame:
+    """Theme hits of each text: one column per theme, one row per text (same index)."""
+    codes, uniques = pd.factorize(pd.Series(texts, dtype="string").fillna("").map(normal_form))
+    hits = {theme: np.array([len(rx.findall(u)) for u in uniques], dtype="int64")[codes]
+            for theme, rx in theme_patterns(lexicon).items()}
+    return pd.DataFrame(hits, index=texts.index)
+
+
+def theme_rates(
+    messages: pd.DataFrame, *, lexicon: str | os.PathLike[str] | pd.DataFrame | None = None,
+    include_seed: bool = False,
+) -> pd.DataFrame:
+    """How much each message speaks of each theme.
+
+    A theme's hits are its terms' matches in the message's normal form
+    (:func:`q7x2_lib.text.normal_form`); the rate divides them by the message's tokens
+    (words and emoji, :func:`q7x2_lib.text.tokenize`).
+
+    Parameters
+    ----------
+    messages
+        The messages table.
+    lexicon
+        A table from :func:`load_lexicon`, the path of a lexicon TOML file, or ``None`` for
+        the built-in lexicon.
+    include_seed
+        Keep the orchestrator's seed messages.
+
+    Returns
+    -------
+    DataFrame
+        One row per message and theme: ``conversation_id``, ``turn``, ``speaker``, ``theme``
+        and ``label`` (categorical, lexicon order), ``n_hits``, ``n_tokens``, ``rate`` (hits
+        per token, 0 for a message without tokens), ``hit`` (at least one hit).
+    """
+    table = lexicon_table(lexicon)
+    m = messages_seen(messages, func="theme_rates", include_seed=include_seed)
+    hits = theme_hits(m["text"], table)
+    n_tokens = m["text"].map(lambda t: len(tokenize(t))).to_numpy(dtype="int64")
+    themes = list(hits.columns)
+    labels = table.drop_duplicates("theme").set_index("theme")["label"]
+    out = m.loc[np.repeat(np.arange(len(m)), len(themes)), _KEYS].reset_index(drop=True)
+    out["theme"] = pd.Categorical(np.tile(themes, len(m)), categories=themes)
+    names = list(labels[themes])
+    out["label"] = pd.Categorical(np.tile(names, len(m)), categories=names)
+    out["n_hits"] = hits.to_numpy().ravel()
+    out["n_tokens"] = np.repeat(n_tokens, len(themes))
+    out["rate"] = np.divide(out["n_hits"], out["n_tokens"], out=np.zeros(len(out)),
+                            where=out["n_tokens"].to_numpy() > 0)
+    out["hit"] = out["n_hits"] > 0
+    return out
+
+
+def theme_share_by_turn(rates: pd.DataFrame, *, bin_width: int = 1) -> pd.DataFrame:
+    """Each theme's share by turn, across the messages at that turn.
+
+    Turns are grouped into bins of ``bin_width`` (``turn`` is a bin's first turn).
+
+    Returns
+    -------
+    DataFrame
+        ``turn``, ``theme``, ``label``, ``n_messages`` (messages in the bin), ``share_messages``
+        (share of them with at least one hit of the theme), ``share_hits`` (the theme's share of
+        all theme hits in the bin; 0 when there are none), ``mean_rate`` (hits per token).
+    """
+    check_positive_int("bin_width", bin_width)
+    r = rates.assign(turn=rates["turn"] // bin_width * bin_width)
+    grouped = r.groupby(["turn", "theme", "label"], observed=True, sort=True)
+    out = grouped.agg(n_messages=("hit", "size"), share_messages=("hit", "mean"),
+                      n_hits=("n_hits", "sum"), mean_rate=("rate", "mean")).reset_index()
+    total = out.groupby("turn")["n_hits"].transform("sum").to_numpy()
+    out["share_hits"] = np.divide(out["n_hits"], total, out=np.zeros(len(out)), where=total > 0)
+    return out[["turn", "theme", "label", "n_messages", "share_messages", "share_hits",
+                "mean_rate"]]
+
+
+def theme_summary(rates: pd.DataFrame) -> pd.DataFrame:
+    """Each theme's reach over the whole corpus and in each half of the conversations.
+
+    A message is in the first half of its conversation when fewer than half of the
+    conversation's messages come before it.
+
+    Returns
+    -------
+    DataFrame
+        ``theme``, ``label``, ``n_hits``, ``share_messages`` (share of all messages mentioning
+        the theme), ``share_first_half``, ``share_second_half`` (3 decimals).
+    """
+    keys = rates[["conversation_id", "turn"]].drop_duplicates()
+    pos = positions(keys)
+    size = keys.groupby("conversation_id", sort=False)["turn"].transform("size").to_numpy()
+    half = pd.Series(np.where(pos < size / 2, "first", "second"),
+                     index=pd.MultiIndex.from_frame(keys))
+    r = rates.assign(half=half.reindex(pd.MultiIndex.from_frame(
+        rates[["conversation_id", "turn"]])).to_numpy())
+    grouped = r.groupby(["theme", "label"], observed=True, sort=True)
+    out = grouped.agg(n_hits=("n_hits", "sum"), share_messages=("hit", "mean")).reset_index()
+    halves = r.pivot_table(index="theme", columns="half", values="hit", aggfunc="mean",
+                           observed=True).reindex(columns=["first", "second"])
+    out["share_first_half"] = halves["first"].reindex(out["theme"]).to_numpy()
+    out["share_second_half"] = halves["second"].reindex(out["theme"]).to_numpy()
+    out["n_hits"] = out["n_hits"].astype("int64")
+    return out.round(3)
+
+

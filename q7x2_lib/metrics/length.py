@@ -1,0 +1,403 @@
+"""Message length decay: lengths by turn, corpus profiles, decay fits, collapse, end markers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._core.speed import by_conversation, columns_of
+from .._core.validate import check_at_least, check_choice, check_positive_int, messages_seen
+from .stats import (
+    bin_position,
+    describe_groups,
+    percentile_interval,
+    round_floats,
+    theil_sen,
+    theil_sen_replicates,
+)
+
+__all__ = [
+    "UNITS",
+    "collapse_turn",
+    "decay_fit",
+    "decay_overview",
+    "early_late_ratio",
+    "end_marker_share",
+    "length_decay_summary",
+    "length_profile",
+    "message_lengths",
+    "speaker_roles",
+]
+
+UNITS = {"words": "n_words", "chars": "n_chars"}
+_REQUIRED = ("conversation_id", "turn", "speaker", "n_words", "n_chars", "is_seed")
+_KEYS = ["conversation_id", "turn"]
+_STR = "string"
+
+
+def _length_column(unit: str) -> str:
+    check_choice("unit", unit, UNITS)
+    return UNITS[unit]
+
+
+def _kept(messages: pd.DataFrame, include_seed: bool, extra: Sequence[str] = (), *,
+          func: str) -> pd.DataFrame:
+    """The messages a length metric sees (:func:`messages_seen`): only the length columns and
+    ``extra`` are kept, so filtering does not copy message texts that nobody reads."""
+    return messages_seen(messages, func=func, include_seed=include_seed,
+                         columns=(*_REQUIRED, *extra))
+
+
+@by_conversation
+def speaker_roles(messages: pd.DataFrame) -> pd.DataFrame:
+    """Who opened each conversation and who answered.
+
+    The opener is the speaker of the first message that is not the orchestrator's seed; the
+    responder is the first other speaker to write (missing when nobody else did).
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``opener``, ``responder``; one row per conversation with at least
+        one non-seed message, sorted by ``conversation_id``.
+    """
+    kept = _kept(messages, include_seed=False, func="speaker_roles")
+    first = kept.groupby("conversation_id", sort=True)["speaker"].first().rename("opener")
+    others = kept.loc[kept["speaker"] != kept["conversation_id"].map(first)]
+    second = others.groupby("conversation_id", sort=True)["speaker"].first().rename("responder")
+    roles = pd.concat([first, second], axis=1).reset_index()
+    return roles.astype({"conversation_id": _STR, "opener": _STR, "responder": _STR})
+
+
+@by_conversation
+def message_lengths(
+    messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False
+) -> pd.DataFrame:
+    """The length of each message, with its speaker's role and its place in the conversation.
+
+    Parameters
+    ----------
+    messages
+        A messages table.
+    unit
+        ``"words"`` (``n_words``) or ``"chars"`` (``n_chars``).
+    include_seed
+        Keep the orchestrator's seed message (left out by default).
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``turn``, ``speaker``, ``role`` (``"opener"`` for the speaker of the
+        first non-seed message, ``"responder"`` for anyone else), ``position`` (0-based index among
+        the kept messages), ``n_messages`` (kept messages in the conversation),
+        ``relative_position`` (``position / n_messages``, in [0, 1)), ``length``.
+    """
+    column = _length_column(unit)
+    kept = _kept(messages, include_seed, func="message_lengths")
+    opener = kept["conversation_id"].map(
+        speaker_roles(messages).set_index("conversation_id")["opener"])
+    grouped = kept.groupby("conversation_id", sort=False)
+    position = grouped.cumcount().astype("int64")
+    n_messages = grouped["turn"].transform("size").astype("int64")
+    role = np.where(kept["speaker"].eq(opener).fillna(False).to_numpy(bool), "opener", "responder")
+    return pd.DataFrame({
+        "conversation_id": kept["conversation_id"].astype(_STR),
+        "turn": kept["turn"].astype("int64"),
+        "speaker": kept["speaker"].astype(_STR),
+        "role": pd.array(role, dtype=_STR),
+        "position": position,
+        "n_messages": n_messages,
+        "relative_position": position / n_messages,
+        "length": kept[column].astype("int64"),
+    })
+
+
+def length_profile(
+    messages: pd.DataFrame, *, x: str = "turn", hue: str | None = "role", n_bins: int = 10,
+    unit: str = "words", include_seed: bool = False, n_boot: int = 1000, ci: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Corpus length curve along the conversation: median with IQR, mean with bootstrap interval.
+
+    Parameters
+    ----------
+    messages
+        A messages table.
+    x
+        ``"turn"`` (absolute turn) or ``"relative"`` (``position / n_messages``, binned).
+    hue
+        Split by ``"role"`` (opener / responder), ``"speaker"`` (model), or ``None``.
+    n_bins
+        Number of equal-width relative-position bins (``x="relative"`` only).
+    unit, include_seed
+        As in :func:`message_lengths`.
+    n_boot, ci, seed
+        Percentile bootstrap of the mean (messages resampled within each point of the curve).
+
+    Returns
+    -------
+    DataFrame
+        The ``hue`` column (if any), ``turn`` or ``relative_position`` (bin midpoint), ``n``,
+        ``median``, ``q25``, ``q75``, ``mean``, ``mean_low``, ``mean_high``.
+    """
+    if x not in ("turn", "relative"):
+        raise ValueError(f"x: got {x!r}; expected 'turn' (absolute) or 'relative' (binned "
+                         "turn / conversation length)")
+    if hue not in ("role", "speaker", None):
+        raise ValueError(f"hue: got {hue!r}; expected 'role', 'speaker' or None")
+    by = [c for c in (hue, "turn" if x == "turn" else "relative_position") if c]
+    lengths = columns_of(messages, metric=message_lengths, columns=(*by, "length"), unit=unit,
+                         include_seed=include_seed)
+    if x == "relative":
+        lengths = lengths.assign(relative_position=bin_position(
+            lengths["relative_position"], n_bins=n_bins))
+    return describe_groups(lengths, value="length", by=by, n_boot=n_boot, ci=ci, seed=seed)
+
+
+def _half_life(rate: np.ndarray) -> np.ndarray:
+    """ln 2 / rate for a positive rate; inf (never halves) otherwise; NaN stays NaN."""
+    rate = np.asarray(rate, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(rate > 0, np.log(2) / np.where(rate > 0, rate, 1.0),
+                        np.where(np.isnan(rate), np.nan, np.inf))
+
+
+@by_conversation
+def decay_fit(
+    messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
+    n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
+) -> pd.DataFrame:
+    """Robust exponential decay of message length per conversation.
+
+    A Theil–Sen line of ``log(1 + length)`` on ``turn`` (all kept messages, both speakers);
+    ``decay_rate = -slope`` (per turn), so ``1 + length`` halves every ``ln 2 / decay_rate`` turns.
+    The interval is a percentile bootstrap over messages (resampled with replacement, the
+    Theil–Sen slope recomputed).
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``n_messages``, ``intercept``, ``slope``, ``decay_rate``,
+        ``rate_low``, ``rate_high``, ``half_life`` (turns; ``inf`` when the rate is 0 or negative:
+        length never halves), ``half_life_low``, ``half_life_high``, ``decays`` (rate > 0).
+        Rate columns are NaN for conversations with fewer than two kept messages.
+    """
+    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    return _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed)
+
+
+def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int) -> pd.DataFrame:
+    """:func:`decay_fit` from a :func:`message_lengths` table."""
+    codes, ids = pd.factorize(lengths["conversation_id"], sort=True)
+    x, y = lengths["turn"].to_numpy(float), np.log1p(lengths["length"].to_numpy(float))
+    slope, intercept = theil_sen(x, y, codes, n_groups=len(ids))
+    reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed)
+    slope_low, slope_high = percentile_interval(reps, ci=ci)
+    # 0.0 - x rather than -x: a flat fit reads 0.0, not -0.0.
+    rate, rate_low, rate_high = 0.0 - slope, 0.0 - slope_high, 0.0 - slope_low
+    return pd.DataFrame({
+        "conversation_id": pd.array(ids, dtype=_STR),
+        "n_messages": np.bincount(codes, minlength=len(ids)).astype("int64"),
+        "intercept": intercept, "slope": slope, "decay_rate": rate,
+        "rate_low": rate_low, "rate_high": rate_high, "half_life": _half_life(rate),
+        "half_life_low": _half_life(rate_high), "half_life_high": _half_life(rate_low),
+        "decays": rate > 0,
+    })
+
+
+def _check_edge(edge: int) -> None:
+    check_positive_int("edge", edge)
+
+
+def _check_collapse(threshold: float, window: int) -> None:
+    check_positive_int("window", window)
+    check_at_least("threshold", threshold, 0)
+
+
+@by_conversation
+def early_late_ratio(
+    messages: pd.DataFrame, *, edge: int = 10, unit: str = "words", include_seed: bool = False
+) -> pd.DataFrame:
+    """Median length of the last ``edge`` messages over that of the first ``edge`` kept messages.
+
+    In conversations shorter than ``2 * edge`` messages the two windows overlap; with at most
+    ``edge`` messages they are the same messages and the ratio is left missing.
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``n_messages``, ``early_median``, ``late_median``, ``ratio``
+        (``late_median / early_median``; NaN when the early median is 0 or the conversation has
+        at most ``edge`` messages).
+    """
+    _check_edge(edge)
+    return _early_late_ratio(message_lengths(messages, unit=unit, include_seed=include_seed), edge)
+
+
+def _early_late_ratio(lengths: pd.DataFrame, edge: int) -> pd.DataFrame:
+    """:func:`early_late_ratio` from a :func:`message_lengths` table."""
+    from_end = lengths["n_messages"] - lengths["position"] - 1
+    grouped = lengths.groupby("conversation_id", sort=True)
+    early = lengths.loc[lengths["position"] < edge].groupby("conversation_id")["length"].median()
+    late = lengths.loc[from_end < edge].groupby("conversation_id")["length"].median()
+    out = grouped["n_messages"].first().rename("n_messages").reset_index()
+    out["early_median"] = out["conversation_id"].map(early).astype(float)
+    out["late_median"] = out["conversation_id"].map(late).astype(float)
+    early_values = out["early_median"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distinct = (early_values > 0) & (out["n_messages"].to_numpy() > edge)
+        out["ratio"] = np.where(distinct, out["late_median"] / early_values, np.nan)
+    return out.astype({"conversation_id": _STR})
+
+
+@by_conversation
+def collapse_turn(
+    messages: pd.DataFrame, *, threshold: float = 5, window: int = 4, unit: str = "words",
+    include_seed: bool = False,
+) -> pd.DataFrame:
+    """The turn from which a conversation stays collapsed into short messages until its end.
+
+    A trailing rolling median over ``window`` consecutive kept messages (both speakers) is
+    defined from the ``window``-th message on; the collapse turn is the turn of the first message
+    whose rolling median, and every later one, is at most ``threshold``. Because the window
+    trails, it marks the turn by which the collapse is established (about ``window / 2`` messages
+    after its onset).
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``n_messages``, ``collapse_turn`` (Int64; missing when the
+        conversation never collapses or has fewer than ``window`` messages), ``collapsed``.
+    """
+    _check_collapse(threshold, window)
+    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
+    return _collapse_turn(lengths, threshold, window)
+
+
+def _collapse_turn(lengths: pd.DataFrame, threshold: float, window: int) -> pd.DataFrame:
+    """:func:`collapse_turn` from a :func:`message_lengths` table."""
+    n = len(lengths)
+    values = lengths["length"].to_numpy(float)
+    median = np.full(n, np.inf)
+    if n >= window:
+        windows = np.lib.stride_tricks.sliding_window_view(values, window)
+        median[window - 1:] = np.median(windows, axis=1)
+    # Windows reaching back into the previous conversation are not defined.
+    ok = (median <= threshold) & (lengths["position"].to_numpy() >= window - 1)
+    return _first_of_final_run(lengths, ok).rename(columns={"first_turn": "collapse_turn"}).assign(
+        collapsed=lambda f: f["collapse_turn"].notna().to_numpy(bool))
+
+
+def _first_of_final_run(lengths: pd.DataFrame, ok: np.ndarray) -> pd.DataFrame:
+    """Per conversation, the turn where the final run of ``ok`` rows starts (missing if none)."""
+    starts = np.flatnonzero(lengths["position"].to_numpy() == 0)
+    sizes = np.diff(np.append(starts, len(lengths))).astype("int64")
+    first = np.zeros(len(starts), dtype=np.int64)
+    if len(starts):
+        index = np.where(ok, -1, np.arange(len(lengths)))
+        first = np.maximum(np.maximum.reduceat(index, starts) + 1, starts)
+    found = first < starts + sizes
+    turns = lengths["turn"].to_numpy()[np.where(found, first, 0)] if len(starts) else first
+    return pd.DataFrame({
+        "conversation_id": lengths["conversation_id"].iloc[starts].reset_index(drop=True),
+        "n_messages": sizes,
+        "first_turn": pd.Series(turns, dtype="Int64").mask(~found),
+    })
+
+
+@by_conversation
+def end_marker_share(
+    messages: pd.DataFrame, *, per_speaker: bool = True, include_seed: bool = False
+) -> pd.DataFrame:
+    """How often messages are nothing but an end marker, and how often they end with one.
+
+    A marker-only message also ends with a marker, so ``ends_with_marker_share`` is at least
+    ``marker_only_share``.
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, then ``speaker`` and ``role`` when ``per_speaker``,
+        ``n_messages``, ``n_marker_only``, ``marker_only_share``, ``ends_with_marker_share``.
+    """
+    lengths = message_lengths(messages, include_seed=include_seed)
+    return _end_marker_share(messages, lengths, per_speaker, include_seed)
+
+
+def _end_marker_share(messages: pd.DataFrame, lengths: pd.DataFrame, per_speaker: bool,
+                      include_seed: bool) -> pd.DataFrame:
+    """:func:`end_marker_share` given the :func:`message_lengths` of ``messages`` (any unit)."""
+    kept = _kept(messages, include_seed, extra=("is_end_marker", "ends_with_end_marker"),
+                  func="end_marker_share")
+    frame = lengths[["conversation_id", "speaker", "role"]].assign(
+        only=kept["is_end_marker"].to_numpy(bool), ends=kept["ends_with_end_marker"].to_numpy(bool))
+    by = ["conversation_id", "speaker", "role"] if per_speaker else ["conversation_id"]
+    grouped = frame.groupby(by, sort=True)
+    out = grouped.agg(n_messages=("only", "size"), n_marker_only=("only", "sum"),
+                      marker_only_share=("only", "mean"), ends_with_marker_share=("ends", "mean"))
+    return out.reset_index().astype({"n_messages": "int64", "n_marker_only": "int64"})
+
+
+@by_conversation
+def length_decay_summary(
+    messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,
+    edge: int = 10, unit: str = "words", include_seed: bool = False, n_boot: int = 1000,
+    ci: float = 0.95, seed: int = 0, decimals: int | None = 3,
+) -> pd.DataFrame:
+    """One row per conversation: decay fit, late/early ratio, collapse turn, end-marker shares.
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``n_messages``, ``decay_rate``, ``rate_low``, ``rate_high``,
+        ``half_life``, ``half_life_low``, ``half_life_high``, ``early_median``, ``late_median``,
+        ``late_early_ratio``, ``collapse_turn``, ``marker_only_share``,
+        ``ends_with_marker_share``; floats rounded to ``decimals`` (None keeps them).
+    """
+    _check_edge(edge)
+    _check_collapse(collapse_threshold, collapse_window)
+    lengths = message_lengths(messages, unit=unit, include_seed=include_seed)  # computed once
+    fit = _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed)
+    ratio = _early_late_ratio(lengths, edge)
+    collapse = _collapse_turn(lengths, collapse_threshold, collapse_window)
+    markers = _end_marker_share(messages, lengths, False, include_seed)
+    out = fit[["conversation_id", "n_messages", "decay_rate", "rate_low", "rate_high",
+               "half_life", "half_life_low", "half_life_high"]].assign(
+        early_median=ratio["early_median"].to_numpy(), late_median=ratio["late_median"].to_numpy(),
+        late_early_ratio=ratio["ratio"].to_numpy(), collapse_turn=collapse["collapse_turn"].array,
+        marker_only_share=markers["marker_only_share"].to_numpy(),
+        ends_with_marker_share=markers["ends_with_marker_share"].to_numpy(),
+    )
+    return round_floats(out, decimals)
+
+
+def decay_overview(summary: pd.DataFrame, *, decimals: int | None = 3) -> pd.DataFrame:
+    """Corpus distribution of the per-conversation decay metrics (a table that reads at any size).
+
+    The half-life row is the half-life at the decay-rate quantiles (``ln 2 / rate``, inf when the
+    rate is not positive), so it stays defined when some conversations never halve.
+
+    Parameters
+    ----------
+    summary
+        The output of :func:`length_decay_summary`.
+
+    Returns
+    -------
+    DataFrame
+        ``metric`` (``decay_rate``, ``half_life``, ``late_early_ratio``, ``collapse_turn``,
+        ``marker_only_share``), ``n`` (conversations with a value), ``median``, ``q25``, ``q75``.
+    """
+    rows = []
+    for metric in ("decay_rate", "late_early_ratio", "collapse_turn", "marker_only_share"):
+        values = summary[metric].astype(float).dropna()
+        q = values.quantile([0.25, 0.5, 0.75]) if len(values) else pd.Series(
+            np.nan, index=[0.25, 0.5, 0.75])
+        rows.append((metric, len(values), q[0.5], q[0.25], q[0.75]))
+    rate = rows[0]
+    rows.insert(1, ("half_life", rate[1], *_half_life(np.array([rate[2], rate[4], rate[3]]))))
+    out = pd.DataFrame(rows, columns=["metric", "n", "median", "q25", "q75"])
+    out = out.astype({"metric": _STR, "n": "int64"})
+    return round_floats(out, decimals)

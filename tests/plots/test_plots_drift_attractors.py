@@ -1,0 +1,150 @@
+"""Drift and attractor figures: what each draws (lines, panels, labels, titles), never pixels."""
+
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from q7x2_lib.datasets import make_messages
+from q7x2_lib.metrics.attractors import (
+    end_state_shares,
+    end_states,
+    near_repeats,
+    recurrence_matrices,
+    recurrence_matrix,
+    repeat_share_by_turn,
+)
+from q7x2_lib.metrics.drift import (
+    median_by_turn,
+    novelty_curves,
+    similarity_by_turn,
+    theme_rates,
+    theme_share_by_turn,
+    topic_weight_by_turn,
+    topics,
+    vocabulary_novelty,
+    word_table,
+)
+from q7x2_lib.plots.attractors import (
+    plot_end_state_by_pair,
+    plot_end_state_shares,
+    plot_recurrence,
+    plot_recurrence_grid,
+    plot_repeat_share_by_turn,
+)
+from q7x2_lib.plots.drift import (
+    plot_novelty_by_turn,
+    plot_similarity_by_turn,
+    plot_theme_share_by_turn,
+    plot_topic_weight_by_turn,
+    plot_word_table,
+)
+
+BODIES = [
+    "Stars hum in neutrinos and galaxies sing 🙏", "Then we listen to the stars singing",
+    "Listening is a kind of gratitude ✨", "Thank you, friend, for the silence",
+    "Here. Resting. Silent. [END]", "Here. Resting. Silent. [END]", "[END]",
+]
+
+
+@pytest.fixture
+def messages():
+    return make_messages({f"c{i}": [("AB"[j % 2], b) for j, b in enumerate(BODIES[i % 3:])]
+                          for i in range(3)})
+
+
+def _visible(fig: Figure) -> list[Axes]:
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def test_similarity_panels_for_a_small_corpus(messages):
+    fig = plot_similarity_by_turn(similarity_by_turn(messages), max_panels=12)
+    panels = _visible(fig)
+    assert len(panels) == 3
+    assert all(len(ax.get_lines()) == 3 for ax in panels)
+    assert [ax.get_title() for ax in panels] == ["c0", "c1", "c2"]
+    assert panels[0].get_ylabel() == "cosine similarity (TF-IDF)"
+    assert fig.get_suptitle() and fig.legends
+
+
+def test_similarity_curve_for_a_large_corpus(messages):
+    sim = similarity_by_turn(messages)
+    with pytest.raises(ValueError, match="curve: got None for 3 conversations"):
+        plot_similarity_by_turn(sim, max_panels=2)
+    fig = plot_similarity_by_turn(sim, curve=median_by_turn(sim, n_boot=50), max_panels=2,
+                                  min_conversations=1)
+    (ax,) = _visible(fig)
+    assert len(ax.get_lines()) == 3 and len(ax.collections) == 3
+    assert "median of 3 conversations" in ax.get_title()
+    assert ax.get_xlabel() == "turn (message index)"
+
+
+def test_novelty_panels_and_curve(messages):
+    nov = vocabulary_novelty(messages)
+    small = plot_novelty_by_turn(nov)
+    assert [len(ax.get_lines()) for ax in _visible(small)] == [3, 3]
+    large = plot_novelty_by_turn(nov, curve=novelty_curves(nov, n_boot=50), max_panels=1,
+                                 min_conversations=1)
+    axes = _visible(large)
+    assert [len(ax.get_lines()) for ax in axes] == [1, 1]
+    assert axes[1].get_ylabel() == "types / tokens so far (0–1)"
+    assert "median of 3 conversations" in large.get_suptitle()
+
+
+def test_theme_heatmap(messages):
+    shares = theme_share_by_turn(theme_rates(messages), bin_width=2)
+    ax = plot_theme_share_by_turn(shares)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "consciousness and mind" and len(labels) == 9
+    assert ax.get_title() == "Themes along the conversation"
+    assert "bins of 2" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="value must be"):
+        plot_theme_share_by_turn(shares, value="share")
+
+
+def test_word_table_bars_spell_out_emoji(messages):
+    ax = plot_word_table(word_table(messages, kind="emoji"))
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        ":sparkles:", ":person with folded hands:"]
+    assert len(ax.patches) == 2
+    assert ax.get_xlabel() == "mean uses per transcript (count)"
+
+
+def test_topic_areas(messages):
+    by_turn = topic_weight_by_turn(topics(messages, n_topics=2).weights)
+    ax = plot_topic_weight_by_turn(by_turn)
+    assert len(ax.collections) == 2
+    assert ax.get_legend().get_title().get_text() == "topic: top words"
+    assert ax.get_ylabel() == "mean topic share of a message (0–1)"
+
+
+def test_recurrence_plot_and_grid(messages):
+    ax = plot_recurrence(recurrence_matrix(messages, conversation_id="c0"), title="c0")
+    assert ax.get_title() == "c0" and len(ax.images) == 1
+    assert ax.get_xlabel() == ax.get_ylabel() == "turn (message index)"
+    states = end_states(messages)
+    fig = plot_recurrence_grid(recurrence_matrices(messages, conversation_ids=["c0", "c1"]),
+                               states=states)
+    panels = [ax for ax in _visible(fig) if ax.images]
+    assert len(panels) == 2
+    assert panels[0].get_title().splitlines()[0] == "c0"
+    assert panels[0].get_title().splitlines()[1] in {str(s) for s in states["end_state"]}
+    with pytest.raises(ValueError, match="matrices: got none"):
+        plot_recurrence_grid({})
+
+
+def test_repeat_share_lines(messages):
+    ax = plot_repeat_share_by_turn(repeat_share_by_turn(near_repeats(messages)))
+    assert len(ax.get_lines()) == 2
+    assert ax.get_ylabel() == "share of messages (0–1)"
+
+
+def test_end_state_bars_and_heatmap(messages):
+    states = end_states(messages)
+    ax = plot_end_state_shares(end_state_shares(states))
+    assert len(ax.patches) == 8
+    assert "n = 3" in ax.get_title()
+    assert ax.get_xlabel() == "share of conversations (%)"
+    heat = plot_end_state_by_pair(end_state_shares(states, by="model_pair"))
+    assert [t.get_text() for t in heat.get_yticklabels()] == ["A ↔ B"]
+    assert len(heat.get_xticklabels()) == 8
+    assert sum(int(t.get_text()) for t in heat.texts) == 3
