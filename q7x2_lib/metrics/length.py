@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 UNITS = {"words": "n_words", "chars": "n_chars"}
-_REQUIRED = ("conversation_id", "turn", "speaker", "n_words", "n_chars", "is_seed")
+_REQUIRED = ("conversation_id", "turn", "speaker", "model", "n_words", "n_chars", "is_seed")
 _KEYS = ["conversation_id", "turn"]
+_ROLE_COLUMNS = ("opener", "responder", "opener_model", "responder_model")
 _STR = "string"
 
 
@@ -60,15 +61,19 @@ def speaker_roles(messages: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``conversation_id``, ``opener``, ``responder``; one row per conversation with at least
-        one non-seed message, sorted by ``conversation_id``.
+        ``conversation_id``, ``opener``, ``responder``, ``opener_model``, ``responder_model``
+        (the models they run); one row per conversation with at least one non-seed message,
+        sorted by ``conversation_id``.
     """
     kept = _kept(messages, include_seed=False, func="speaker_roles")
-    first = kept.groupby("conversation_id", sort=True)["speaker"].first().rename("opener")
-    others = kept.loc[kept["speaker"] != kept["conversation_id"].map(first)]
-    second = others.groupby("conversation_id", sort=True)["speaker"].first().rename("responder")
-    roles = pd.concat([first, second], axis=1).reset_index()
-    return roles.astype({"conversation_id": _STR, "opener": _STR, "responder": _STR})
+    firsts = kept.groupby("conversation_id", sort=True)[["speaker", "model"]].first()
+    others = kept.loc[kept["speaker"] != kept["conversation_id"].map(firsts["speaker"])]
+    seconds = others.groupby("conversation_id", sort=True)[["speaker", "model"]].first()
+    roles = pd.concat([firsts.set_axis(["opener", "opener_model"], axis=1),
+                       seconds.set_axis(["responder", "responder_model"], axis=1)], axis=1)
+    return roles.reset_index().astype(
+        dict.fromkeys(("conversation_id", *_ROLE_COLUMNS), _STR))[["conversation_id",
+                                                                    *_ROLE_COLUMNS]]
 
 
 @by_conversation
@@ -89,7 +94,7 @@ def message_lengths(
     Returns
     -------
     DataFrame
-        ``conversation_id``, ``turn``, ``speaker``, ``role`` (``"opener"`` for the speaker of the
+        ``conversation_id``, ``turn``, ``speaker``, ``model``, ``role`` (``"opener"`` for the speaker of the
         first non-seed message, ``"responder"`` for anyone else), ``position`` (0-based index among
         the kept messages), ``n_messages`` (kept messages in the conversation),
         ``relative_position`` (``position / n_messages``, in [0, 1)), ``length``.
@@ -106,6 +111,7 @@ def message_lengths(
         "conversation_id": kept["conversation_id"].astype(_STR),
         "turn": kept["turn"].astype("int64"),
         "speaker": kept["speaker"].astype(_STR),
+        "model": kept["model"].astype(_STR),
         "role": pd.array(role, dtype=_STR),
         "position": position,
         "n_messages": n_messages,
@@ -128,7 +134,8 @@ def length_profile(
     x
         ``"turn"`` (absolute turn) or ``"relative"`` (``position / n_messages``, binned).
     hue
-        Split by ``"role"`` (opener / responder), ``"speaker"`` (model), or ``None``.
+        Split by ``"role"`` (opener / responder), ``"model"`` (the model a speaker runs: the two
+        speakers of a self-play run count as one model), ``"speaker"``, or ``None``.
     n_bins
         Number of equal-width relative-position bins (``x="relative"`` only).
     unit, include_seed
@@ -145,8 +152,7 @@ def length_profile(
     if x not in ("turn", "relative"):
         raise ValueError(f"x: got {x!r}; expected 'turn' (absolute) or 'relative' (binned "
                          "turn / conversation length)")
-    if hue not in ("role", "speaker", None):
-        raise ValueError(f"hue: got {hue!r}; expected 'role', 'speaker' or None")
+    check_choice("hue", hue, ("role", "model", "speaker", None))
     by = [c for c in (hue, "turn" if x == "turn" else "relative_position") if c]
     lengths = columns_of(messages, metric=message_lengths, columns=(*by, "length"), unit=unit,
                          include_seed=include_seed)

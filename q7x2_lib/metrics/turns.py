@@ -581,12 +581,14 @@ def model_matrix(
     messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,
     unit: str = "words", include_seed: bool = False,
 ) -> pd.DataFrame:
-    """Model-by-model table: who opened (row) against who answered (column).
+    """Model-by-model table: the model that opened (row) against the model that answered (column).
+
+    Models, not speakers: a self-play run (two speakers of one model) is on the diagonal.
 
     Returns
     -------
     DataFrame
-        ``opener``, ``responder``, ``n_conversations``, ``opener_share`` (mean over the pair's
+        ``opener``, ``responder`` (models), ``n_conversations``, ``opener_share`` (mean over the pair's
         conversations of the opener's word share), ``n_collapsed``, ``collapse_turn`` (median
         over the conversations that collapsed, see :func:`q7x2_lib.length.collapse_turn`);
         conversations with a single speaker are left out.
@@ -595,6 +597,7 @@ def model_matrix(
         "conversation_id")
     totals, opener_words = words["total"], words["opener"]
     roles = speaker_roles(messages).dropna(subset=["responder"])
+    roles = roles.assign(opener=roles["opener_model"], responder=roles["responder_model"])
     collapse = collapse_turn(messages, threshold=collapse_threshold, window=collapse_window,
                              unit=unit, include_seed=include_seed).set_index("conversation_id")
     ids = roles["conversation_id"]
