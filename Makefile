@@ -40,8 +40,9 @@ figures: $(STAMP) ## run every notebook (papermill) and write figures/; CORPUS=<
 
 test: lint unit nbval ## lint, unit tests, and nbval against the committed notebook outputs
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff, and the import contract: the package's stages import one way (pyproject.toml)
 	$(BIN)/ruff check q7x2_lib tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
 
 unit: $(STAMP) ## the unit tests
 	$(BIN)/pytest tests

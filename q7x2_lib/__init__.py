@@ -16,6 +16,7 @@ from ._core import text
 from ._core.errors import TranscriptParseError
 from ._core.paths import DATA_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, RAW_DIR, resolve_path
 from ._core.text import normal_form, tokenize
+from ._core.version import __version__ as __version__
 from .datasets import make_messages
 from .io import Corpus, TranscriptWarning, read_corpus, read_transcript
 from .metrics import attractors, drift, length, overview, stats, turns
@@ -64,5 +65,3 @@ __all__ = [
     *attractors.__all__,
     *plots.__all__,
 ]
-
-__version__ = "0.1.0"

@@ -10,7 +10,7 @@ import pandas as pd
 import q7x2_lib as q7
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MESSAGE_FIELDS = ("turn", "speaker", "text", "is_seed", "is_empty", "is_end_marker",
+MESSAGE_FIELDS = ("turn", "speaker", "model", "text", "is_seed", "is_empty", "is_end_marker",
                   "ends_with_end_marker", "n_words", "line", "round")
 CONVERSATION_FIELDS = ("title", "speaker_a", "speaker_b", "participants", "started", "ended",
                        "duration_s", "n_messages", "n_messages_declared", "format", "session",

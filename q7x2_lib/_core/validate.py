@@ -6,7 +6,10 @@ expected: ``"n_boot: got 0; expected an integer >= 1"``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import functools
+from collections.abc import Callable, Collection, Sequence
+from contextvars import ContextVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,7 @@ __all__ = [
     "check_int",
     "check_positive_int",
     "check_share",
+    "messages_metric",
     "messages_seen",
     "positions",
     "require_columns",
@@ -30,9 +34,31 @@ _MESSAGES_HINT = ("a messages table (the .messages of q7x2_lib.read_corpus(...),
                   "make_messages(...))")
 
 
+F = TypeVar("F", bound=Callable)
+#: The public metric the user called: metrics call one another, and an error about the table
+#: should name the one the user typed, not the helper that noticed.
+_CALLED: ContextVar[str | None] = ContextVar("q7x2_called_metric", default=None)
+
+
+def messages_metric(func: F) -> F:
+    """Mark a public metric of a messages table: errors about the table name this function."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        token = _CALLED.set(_CALLED.get() or func.__name__)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _CALLED.reset(token)
+    return wrapper  # type: ignore[return-value]
+
+
 def require_columns(table: object, columns: Sequence[str], *, func: str, name: str = "messages",
                     hint: str = _MESSAGES_HINT) -> None:
-    """Raise a ValueError naming ``func``, the parameter and the columns ``table`` lacks."""
+    """Raise a ValueError naming ``func``, the parameter and the columns ``table`` lacks.
+
+    Inside a call of a :func:`messages_metric`, the function named is that metric.
+    """
+    func = _CALLED.get() or func
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"{func}(): {name}: got {type(table).__name__}; expected {hint}")
     missing = [c for c in dict.fromkeys(columns) if c not in table.columns]

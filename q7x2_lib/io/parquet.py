@@ -121,7 +121,7 @@ def _write_table(frame: pd.DataFrame, file: Path) -> None:
 
 
 def _manifest(corpus: Corpus, parts: list[dict]) -> dict:
-    from .. import __version__
+    from .._core.version import __version__
 
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "q7x2_version": __version__,

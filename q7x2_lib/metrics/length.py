@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from .._core.speed import by_conversation, columns_of
-from .._core.validate import check_at_least, check_choice, check_positive_int, messages_seen
+from .._core.validate import (
+    check_at_least,
+    check_choice,
+    check_positive_int,
+    messages_metric,
+    messages_seen,
+)
 from .stats import (
     bin_position,
     describe_groups,
@@ -51,6 +57,7 @@ def _kept(messages: pd.DataFrame, include_seed: bool, extra: Sequence[str] = (),
                          columns=(*_REQUIRED, *extra))
 
 
+@messages_metric
 @by_conversation
 def speaker_roles(messages: pd.DataFrame) -> pd.DataFrame:
     """Who opened each conversation and who answered.
@@ -76,6 +83,7 @@ def speaker_roles(messages: pd.DataFrame) -> pd.DataFrame:
                                                                     *_ROLE_COLUMNS]]
 
 
+@messages_metric
 @by_conversation
 def message_lengths(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False
@@ -94,9 +102,10 @@ def message_lengths(
     Returns
     -------
     DataFrame
-        ``conversation_id``, ``turn``, ``speaker``, ``model``, ``role`` (``"opener"`` for the speaker of the
-        first non-seed message, ``"responder"`` for anyone else), ``position`` (0-based index among
-        the kept messages), ``n_messages`` (kept messages in the conversation),
+        ``conversation_id``, ``turn``, ``speaker``, ``model``, ``role`` (``"opener"`` for the
+        speaker of the first non-seed message, ``"responder"`` for anyone else), ``position``
+        (0-based index among the kept messages), ``n_messages`` (kept messages in the
+        conversation),
         ``relative_position`` (``position / n_messages``, in [0, 1)), ``length``.
     """
     column = _length_column(unit)
@@ -120,6 +129,7 @@ def message_lengths(
     })
 
 
+@messages_metric
 def length_profile(
     messages: pd.DataFrame, *, x: str = "turn", hue: str | None = "role", n_bins: int = 10,
     unit: str = "words", include_seed: bool = False, n_boot: int = 1000, ci: float = 0.95,
@@ -170,6 +180,7 @@ def _half_life(rate: np.ndarray) -> np.ndarray:
                         np.where(np.isnan(rate), np.nan, np.inf))
 
 
+@messages_metric
 @by_conversation
 def decay_fit(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
@@ -222,6 +233,7 @@ def _check_collapse(threshold: float, window: int) -> None:
     check_at_least("threshold", threshold, 0)
 
 
+@messages_metric
 @by_conversation
 def early_late_ratio(
     messages: pd.DataFrame, *, edge: int = 10, unit: str = "words", include_seed: bool = False
@@ -258,6 +270,7 @@ def _early_late_ratio(lengths: pd.DataFrame, edge: int) -> pd.DataFrame:
     return out.astype({"conversation_id": _STR})
 
 
+@messages_metric
 @by_conversation
 def collapse_turn(
     messages: pd.DataFrame, *, threshold: float = 5, window: int = 4, unit: str = "words",
@@ -313,6 +326,7 @@ def _first_of_final_run(lengths: pd.DataFrame, ok: np.ndarray) -> pd.DataFrame:
     })
 
 
+@messages_metric
 @by_conversation
 def end_marker_share(
     messages: pd.DataFrame, *, per_speaker: bool = True, include_seed: bool = False
@@ -346,6 +360,7 @@ def _end_marker_share(messages: pd.DataFrame, lengths: pd.DataFrame, per_speaker
     return out.reset_index().astype({"n_messages": "int64", "n_marker_only": "int64"})
 
 
+@messages_metric
 @by_conversation
 def length_decay_summary(
     messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,

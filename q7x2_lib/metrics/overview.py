@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._core.validate import messages_seen
+from .._core.validate import SEEN_COLUMNS, messages_metric, messages_seen, require_columns
 
 __all__ = ["conversation_overview", "model_pairs", "words_per_speaker"]
 
 
+@messages_metric
 def words_per_speaker(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.DataFrame:
     """Words and messages per conversation and speaker.
 
@@ -17,7 +18,8 @@ def words_per_speaker(messages: pd.DataFrame, *, include_seed: bool = False) -> 
     DataFrame
         ``conversation_id``, ``speaker``, ``n_messages``, ``n_words``, in order of appearance.
     """
-    m = messages if include_seed else messages[~messages["is_seed"]]
+    require_columns(messages, (*SEEN_COLUMNS, "n_words"), func="words_per_speaker")
+    m = messages if include_seed else messages[~messages["is_seed"].to_numpy(dtype=bool)]
     return (m.groupby(["conversation_id", "speaker"], sort=False, observed=True)
              .agg(n_messages=("turn", "size"), n_words=("n_words", "sum"))
              .reset_index())
@@ -43,6 +45,7 @@ def conversation_overview(conversations: pd.DataFrame, messages: pd.DataFrame) -
     return out
 
 
+@messages_metric
 def model_pairs(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.Series:
     """The model pair of each conversation: the models of its speakers, sorted, joined by " ↔ ".
 

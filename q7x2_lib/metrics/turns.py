@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from .._core.speed import by_conversation, columns_of
 from .._core.text import is_content_word, is_emoji, tokenize
+from .._core.validate import check_positive_int, messages_metric
 from .length import _kept, collapse_turn, message_lengths, speaker_roles
 from .stats import (
     bin_position,
@@ -78,6 +79,7 @@ def _share_replicates(lengths: pd.DataFrame, codes: np.ndarray, keys: pd.DataFra
             yield slice(g0, g1), sums / np.repeat(totals, sizes, axis=1)
 
 
+@messages_metric
 @by_conversation
 def word_share(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
@@ -114,6 +116,7 @@ def _dominance_index(max_share: np.ndarray, n_speakers: np.ndarray) -> np.ndarra
         return np.where(k > 1, (max_share - 1 / k) / (1 - 1 / k), np.nan)
 
 
+@messages_metric
 @by_conversation(split=("shares",))
 def dominance(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
@@ -171,6 +174,7 @@ def _is_reply(lengths: pd.DataFrame) -> np.ndarray:
     return (same & other).to_numpy(bool)
 
 
+@messages_metric
 @by_conversation
 def reply_length_ratio(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False
@@ -199,6 +203,7 @@ def reply_length_ratio(
                 "relative_position", "length", "answered_length", "log2_ratio"]]
 
 
+@messages_metric
 def reply_ratio_profile(
     messages: pd.DataFrame, *, x: str = "relative", n_bins: int = 10, unit: str = "words",
     include_seed: bool = False, n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -258,6 +263,7 @@ def _fill_baseline(base: dict[str, np.ndarray], gids: np.ndarray, shuffled: np.n
                                      (1 + hits) / (1 + shuffled.shape[0]))
 
 
+@messages_metric
 @by_conversation
 def mirroring(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
@@ -277,6 +283,7 @@ def mirroring(
         ``rho``, ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``p_value``; rho is NaN
         with fewer than 3 pairs or when either side's lengths are all equal.
     """
+    check_positive_int("n_shuffles", n_shuffles)
     pairs = reply_length_ratio(messages, unit=unit, include_seed=include_seed)
     codes, keys = _direction_groups(pairs)
     ranks = pairs.assign(code=codes).groupby("code")[["answered_length", "length"]].rank()
@@ -385,6 +392,7 @@ def _word_matrix(texts: pd.Series, conversation: np.ndarray) -> sp.csr_matrix:
     return matrix
 
 
+@messages_metric
 @by_conversation
 def lexical_echo(
     messages: pd.DataFrame, *, include_seed: bool = False, n_shuffles: int = 1000,
@@ -405,6 +413,7 @@ def lexical_echo(
         ``conversation_id``, ``speaker`` (replier), ``replying_to``, ``role``, ``n_pairs``,
         ``echo``, ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``p_value``.
     """
+    check_positive_int("n_shuffles", n_shuffles)
     kept = _kept(messages, include_seed, extra=("text",), func="lexical_echo")
     lengths = message_lengths(messages, include_seed=include_seed)
     reply = np.flatnonzero(_is_reply(lengths))
@@ -482,6 +491,7 @@ def _shuffled_echo(matrix: sp.csr_matrix, reply_rows: np.ndarray, n_words: np.nd
                 / np.where(valid.any(axis=-1), valid.sum(axis=-1), np.nan)[:, None]).T
 
 
+@messages_metric
 @by_conversation
 def who_ends(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.DataFrame:
     """Who sends the last substantive message, when each speaker first goes silent, who asks.
@@ -577,6 +587,7 @@ def _opener_words(messages: pd.DataFrame, *, unit: str, include_seed: bool) -> p
     return grouped.agg(total=("length", "sum"), opener=("opener", "sum")).reset_index()
 
 
+@messages_metric
 def model_matrix(
     messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,
     unit: str = "words", include_seed: bool = False,
@@ -588,8 +599,8 @@ def model_matrix(
     Returns
     -------
     DataFrame
-        ``opener``, ``responder`` (models), ``n_conversations``, ``opener_share`` (mean over the pair's
-        conversations of the opener's word share), ``n_collapsed``, ``collapse_turn`` (median
+        ``opener``, ``responder`` (models), ``n_conversations``, ``opener_share`` (mean over the
+        pair's conversations of the opener's word share), ``n_collapsed``, ``collapse_turn`` (median
         over the conversations that collapsed, see :func:`q7x2_lib.length.collapse_turn`);
         conversations with a single speaker are left out.
     """

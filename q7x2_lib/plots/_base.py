@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -15,6 +19,7 @@ from .._core.paths import resolve_path
 
 __all__ = [
     "FORMATS",
+    "plot_function",
     "new_figure",
     "PALETTE",
     "apply_length_scale",
@@ -28,6 +33,7 @@ PALETTE = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
 )
 FORMATS = ("png", "svg")
+F = TypeVar("F", bound=Callable)
 _RC = {
     "svg.hashsalt": "q7x2",  # fixed ids in SVG output, so files only change when the figure does
     "svg.fonttype": "none",
@@ -111,3 +117,36 @@ def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, fl
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
+
+
+def plot_function(old: str | None = None) -> Callable[[F], F]:
+    """The one signature every ``plot_*`` follows, seaborn's: ``plot_x(data, *, ..., ax=None,
+    **kwargs)``.
+
+    ``data`` is the table drawn. Other keyword arguments are Axes properties (``title=``,
+    ``xlim=``, ``ylabel=``, ...), applied with ``Axes.set`` after drawing: to the Axes an
+    axes-level function returns, or to every panel of the Figure a multi-panel one returns. A
+    call that still names the first argument ``old=`` (its name before the rename) keeps
+    working, with a ``DeprecationWarning``.
+    """
+    def decorate(func: F) -> F:
+        params = {name for name, p in inspect.signature(func).parameters.items()
+                  if p.kind is not inspect.Parameter.VAR_KEYWORD}
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if old is not None and old in kwargs:
+                if args or "data" in kwargs:
+                    raise TypeError(f"{func.__name__}(): got the data twice, as data and {old}=")
+                warnings.warn(f"{func.__name__}({old}=...) is now {func.__name__}(data=...)",
+                              DeprecationWarning, stacklevel=2)
+                kwargs["data"] = kwargs.pop(old)
+            props = {k: kwargs.pop(k) for k in list(kwargs) if k not in params}
+            out = func(*args, **kwargs)
+            axes = out.axes if isinstance(out, Figure) else [out]
+            for ax in axes:
+                if props and ax.get_visible() and ax.get_label() != "<colorbar>":
+                    ax.set(**props)
+            return out
+        return wrapper  # type: ignore[return-value]
+    return decorate

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import PALETTE, new_figure
+from ._base import PALETTE, new_figure, plot_function
 
 __all__ = [
     "plot_end_state_by_pair",
@@ -23,21 +23,22 @@ __all__ = [
 _SIMILARITY_LABEL = "similarity (cosine of character 3-gram sets, 0–1)"
 
 
+@plot_function("matrix")
 def plot_recurrence(
-    matrix: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None,
-    cmap: str = "viridis", colorbar: bool = True,
+    data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None,
+    cmap: str = "viridis", colorbar: bool = True, **kwargs,
 ) -> Axes:
     """A recurrence plot: message-by-message similarity of one conversation as an image.
 
-    ``matrix`` is :func:`q7x2_lib.attractors.recurrence_matrix`. Both axes are turns, turn 1
+    ``data`` is :func:`q7x2_lib.attractors.recurrence_matrix`. Both axes are turns, turn 1
     at the bottom left; a bright diagonal band means the same message over and over, a bright
     off-diagonal line a return to an earlier passage, a checkerboard a ping-pong.
     """
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(4.8, 4.2))
-    turns = matrix.index.to_numpy()
+    turns = data.index.to_numpy()
     lo, hi = (turns.min() - 0.5, turns.max() + 0.5) if len(turns) else (0, 1)
-    image = ax.imshow(matrix.to_numpy(dtype=float), origin="lower", cmap=cmap, vmin=0, vmax=1,
+    image = ax.imshow(data.to_numpy(dtype=float), origin="lower", cmap=cmap, vmin=0, vmax=1,
                       interpolation="nearest", extent=(lo, hi, lo, hi))
     ax.set_xlabel("turn (message index)")
     ax.set_ylabel("turn (message index)")
@@ -49,22 +50,23 @@ def plot_recurrence(
     return ax
 
 
+@plot_function("matrices")
 def plot_recurrence_grid(
-    matrices: Mapping[str, pd.DataFrame], *, states: pd.DataFrame | None = None, ncols: int = 3,
-    cmap: str = "viridis",
+    data: Mapping[str, pd.DataFrame], *, states: pd.DataFrame | None = None, ncols: int = 3,
+    cmap: str = "viridis", **kwargs,
 ) -> Figure:
     """Recurrence plots of several conversations, one panel each, with one colour bar.
 
-    ``matrices`` maps conversation ids to :func:`q7x2_lib.attractors.recurrence_matrix`
+    ``data`` maps conversation ids to :func:`q7x2_lib.attractors.recurrence_matrix`
     results; with ``states`` (:func:`q7x2_lib.attractors.end_states`) each title names the
     conversation's end state.
     """
-    if not matrices:
-        raise ValueError("matrices: got none; pass {conversation_id: recurrence_matrix(...)}")
+    if not data:
+        raise ValueError("data: got none; pass {conversation_id: recurrence_matrix(...)}")
     labels = {} if states is None else dict(zip(states["conversation_id"], states["end_state"],
                                                strict=True))
-    fig, axes = new_figure(len(matrices), ncols=ncols, panel_size=(3.8, 3.8))
-    for ax, (cid, matrix) in zip(axes, matrices.items(), strict=True):
+    fig, axes = new_figure(len(data), ncols=ncols, panel_size=(3.8, 3.8))
+    for ax, (cid, matrix) in zip(axes, data.items(), strict=True):
         name = "\n".join(cid[i : i + 34] for i in range(0, len(cid), 34))  # long ids wrap
         title = name if cid not in labels else f"{name}\n{labels[cid]}"
         plot_recurrence(matrix, ax=ax, title=title, cmap=cmap, colorbar=False)
@@ -74,16 +76,17 @@ def plot_recurrence_grid(
     return fig
 
 
-def plot_repeat_share_by_turn(shares: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+@plot_function("shares")
+def plot_repeat_share_by_turn(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Share of messages at each turn that repeat a recent one, exactly or nearly.
 
-    ``shares`` is :func:`q7x2_lib.attractors.repeat_share_by_turn`.
+    ``data`` is :func:`q7x2_lib.attractors.repeat_share_by_turn`.
     """
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(8, 3.6))
-    ax.plot(shares["turn"], shares["share_near"], color=PALETTE[0], linewidth=1.5,
+    ax.plot(data["turn"], data["share_near"], color=PALETTE[0], linewidth=1.5,
             marker="o", markersize=2.5, label="near or exact repeat")
-    ax.plot(shares["turn"], shares["share_exact"], color=PALETTE[5], linewidth=1.2,
+    ax.plot(data["turn"], data["share_exact"], color=PALETTE[5], linewidth=1.2,
             linestyle="--", label="exact repeat (normal form)")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("turn (message index)")
@@ -93,38 +96,40 @@ def plot_repeat_share_by_turn(shares: pd.DataFrame, *, ax: Axes | None = None) -
     return ax
 
 
-def plot_end_state_shares(shares: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+@plot_function("shares")
+def plot_end_state_shares(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Horizontal bars: share of conversations in each end state, annotated with counts.
 
-    ``shares`` is :func:`q7x2_lib.attractors.end_state_shares` without ``by``; states are
+    ``data`` is :func:`q7x2_lib.attractors.end_state_shares` without ``by``; states are
     drawn in rule order, top to bottom.
     """
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(7, 3.6))
-    y = np.arange(len(shares))
-    colours = [PALETTE[i % len(PALETTE)] for i in range(len(shares))]
-    ax.barh(y, shares["share"] * 100, color=colours)
-    ax.set_yticks(y, labels=[str(s) for s in shares["end_state"]])
+    y = np.arange(len(data))
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(data))]
+    ax.barh(y, data["share"] * 100, color=colours)
+    ax.set_yticks(y, labels=[str(s) for s in data["end_state"]])
     ax.invert_yaxis()
-    for yi, pct, n in zip(y, shares["share"] * 100, shares["n_conversations"], strict=True):
+    for yi, pct, n in zip(y, data["share"] * 100, data["n_conversations"], strict=True):
         ax.annotate(f" {n}", (pct, yi), va="center", fontsize=8)
-    total = int(shares["n_conversations"].sum())
-    ax.set_xlim(0, max(100.0, float((shares["share"] * 100).max()) * 1.1))
+    total = int(data["n_conversations"].sum())
+    ax.set_xlim(0, max(100.0, float((data["share"] * 100).max()) * 1.1))
     ax.set_xlabel("share of conversations (%)")
     ax.set_title(f"Where conversations end up (n = {total}; bar labels: counts)")
     return ax
 
 
+@plot_function("shares")
 def plot_end_state_by_pair(
-    shares: pd.DataFrame, *, ax: Axes | None = None, cmap: str = "viridis"
+    data: pd.DataFrame, *, ax: Axes | None = None, cmap: str = "viridis", **kwargs,
 ) -> Axes:
-    """Heatmap of end-state shares per model pair, each cell annotated with its count.
+    """Heatmap of end-state data per model pair, each cell annotated with its count.
 
-    ``shares`` is :func:`q7x2_lib.attractors.end_state_shares` with ``by="model_pair"``.
+    ``data`` is :func:`q7x2_lib.attractors.end_state_shares` with ``by="model_pair"``.
     """
-    share = shares.pivot_table(index="model_pair", columns="end_state", values="share",
+    share = data.pivot_table(index="model_pair", columns="end_state", values="share",
                                observed=False, sort=False).fillna(0.0)
-    count = shares.pivot_table(index="model_pair", columns="end_state",
+    count = data.pivot_table(index="model_pair", columns="end_state",
                                values="n_conversations", observed=False, sort=False).fillna(0)
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(9, 0.32 * len(share) + 2.4))

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .._core.text import EMOJI_RE
-from ._base import PALETTE, new_figure
+from ._base import PALETTE, new_figure, plot_function
 
 __all__ = [
     "plot_novelty_by_turn",
@@ -61,19 +61,20 @@ def _band(ax: Axes, part: pd.DataFrame, colour: str, label: str, min_conversatio
     ax.plot(part["turn"], part["median"], color=colour, linewidth=1.5, label=label)
 
 
+@plot_function("similarity")
 def plot_similarity_by_turn(
-    similarity: pd.DataFrame, *, curve: pd.DataFrame | None = None, max_panels: int = 12,
-    ncols: int = 2, min_conversations: int = 10,
+    data: pd.DataFrame, *, curve: pd.DataFrame | None = None, max_panels: int = 12,
+    ncols: int = 2, min_conversations: int = 10, **kwargs,
 ) -> Figure:
-    """TF-IDF cosine similarity of each message with the opening, the previous message and the
+    """TF-IDF cosine data of each message with the opening, the previous message and the
     partner's previous message, by turn.
 
     Up to ``max_panels`` conversations: one panel each, a line per reference. More: the corpus
     median per reference with its bootstrap interval, from ``curve``
-    (:func:`q7x2_lib.drift.median_by_turn` of ``similarity``), at the turns where at least
+    (:func:`q7x2_lib.drift.median_by_turn` of ``data``), at the turns where at least
     ``min_conversations`` conversations have a value.
     """
-    ids = _ids(similarity)
+    ids = _ids(data)
     if len(ids) > max_panels:
         _need_curve(curve, len(ids), max_panels, "q7.median_by_turn(similarity)")
         fig, (ax,) = new_figure(1, panel_size=(8, 4))
@@ -86,7 +87,7 @@ def plot_similarity_by_turn(
         _similarity_axes(ax, legend=True)
         return fig
     fig, axes = new_figure(len(ids), ncols=ncols, sharey=True)
-    grouped = dict(tuple(similarity.groupby("conversation_id", sort=False)))
+    grouped = dict(tuple(data.groupby("conversation_id", sort=False)))
     for ax, cid in zip(axes, ids, strict=True):
         conv = grouped[cid]
         for ref, colour in _REFERENCE_COLOURS.items():
@@ -112,17 +113,18 @@ def _similarity_axes(ax: Axes, *, legend: bool) -> None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
 
 
+@plot_function("novelty")
 def plot_novelty_by_turn(
-    novelty: pd.DataFrame, *, curve: pd.DataFrame | None = None, max_panels: int = 12,
-    min_conversations: int = 10,
+    data: pd.DataFrame, *, curve: pd.DataFrame | None = None, max_panels: int = 12,
+    min_conversations: int = 10, **kwargs,
 ) -> Figure:
-    """Vocabulary novelty and cumulative type-token ratio by turn, in two panels.
+    """Vocabulary data and cumulative type-token ratio by turn, in two panels.
 
     Up to ``max_panels`` conversations: a line per conversation. More: the corpus median with
     its bootstrap interval, from ``curve`` (:func:`q7x2_lib.drift.novelty_curves`), at the
     turns where at least ``min_conversations`` conversations have a value.
     """
-    ids = _ids(novelty)
+    ids = _ids(data)
     fig, axes = new_figure(2, ncols=2, panel_size=(6, 4))
     large = len(ids) > max_panels
     if large:
@@ -132,7 +134,7 @@ def plot_novelty_by_turn(
             _band(ax, curve[curve["measure"] == measure], PALETTE[0], "median, 95% interval",
                   min_conversations)
         else:
-            for i, (cid, conv) in enumerate(novelty.groupby("conversation_id", sort=False)):
+            for i, (cid, conv) in enumerate(data.groupby("conversation_id", sort=False)):
                 ax.plot(conv["turn"], conv[measure], color=PALETTE[i % len(PALETTE)],
                         linestyle=_LINESTYLES[i // len(PALETTE) % len(_LINESTYLES)],
                         linewidth=1, marker="o", markersize=2, label=cid)
@@ -147,20 +149,21 @@ def plot_novelty_by_turn(
     return fig
 
 
+@plot_function("shares")
 def plot_theme_share_by_turn(
-    shares: pd.DataFrame, *, value: str = "share_messages", ax: Axes | None = None,
-    cmap: str = "viridis",
+    data: pd.DataFrame, *, value: str = "share_messages", ax: Axes | None = None,
+    cmap: str = "viridis", **kwargs,
 ) -> Axes:
     """Heatmap of each theme's share by turn (rows: themes, columns: turn bins).
 
-    ``shares`` is :func:`q7x2_lib.drift.theme_share_by_turn`; ``value`` one of its share
+    ``data`` is :func:`q7x2_lib.drift.theme_share_by_turn`; ``value`` one of its share
     columns (``share_messages``: share of messages that mention the theme; ``share_hits``: the
     theme's share of all theme hits).
     """
     if value not in ("share_messages", "share_hits", "mean_rate"):
         raise ValueError(f"value must be 'share_messages', 'share_hits' or 'mean_rate', got "
                          f"{value!r}")
-    grid = shares.pivot_table(index="label", columns="turn", values=value, observed=True,
+    grid = data.pivot_table(index="label", columns="turn", values=value, observed=True,
                               sort=False)
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(9, 0.35 * len(grid) + 1.8))
@@ -178,20 +181,22 @@ def plot_theme_share_by_turn(
     return ax
 
 
-def plot_word_table(table: pd.DataFrame, *, ax: Axes | None = None, colour: str = PALETTE[0]
-                    ) -> Axes:
+@plot_function("table")
+def plot_word_table(
+    data: pd.DataFrame, *, ax: Axes | None = None, colour: str = PALETTE[0], **kwargs,
+) -> Axes:
     """Horizontal bars of mean uses per transcript, annotated with the share of transcripts.
 
-    ``table`` is :func:`q7x2_lib.drift.word_table`; the most used token is on top.
+    ``data`` is :func:`q7x2_lib.drift.word_table`; the most used token is on top.
     """
     if ax is None:
-        _, (ax,) = new_figure(1, panel_size=(6, 0.28 * max(len(table), 1) + 1.5))
-    y = np.arange(len(table))
-    ax.barh(y, table["mean_uses_per_transcript"], color=colour)
-    ax.set_yticks(y, labels=[_readable(str(t)) for t in table["token"]])
+        _, (ax,) = new_figure(1, panel_size=(6, 0.28 * max(len(data), 1) + 1.5))
+    y = np.arange(len(data))
+    ax.barh(y, data["mean_uses_per_transcript"], color=colour)
+    ax.set_yticks(y, labels=[_readable(str(t)) for t in data["token"]])
     ax.invert_yaxis()
-    for yi, uses, share in zip(y, table["mean_uses_per_transcript"],
-                               table["share_of_transcripts"], strict=True):
+    for yi, uses, share in zip(y, data["mean_uses_per_transcript"],
+                               data["share_of_transcripts"], strict=True):
         ax.annotate(f" {share:.0%}", (uses, yi), va="center", fontsize=7)
     ax.set_xlabel("mean uses per transcript (count)")
     ax.set_ylabel("token")
@@ -202,13 +207,14 @@ def plot_word_table(table: pd.DataFrame, *, ax: Axes | None = None, colour: str 
     return ax
 
 
-def plot_topic_weight_by_turn(by_turn: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+@plot_function("by_turn")
+def plot_topic_weight_by_turn(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Stacked areas of each NMF topic's mean share of the messages at each turn.
 
-    ``by_turn`` is :func:`q7x2_lib.drift.topic_weight_by_turn`; topics are labelled with their
+    ``data`` is :func:`q7x2_lib.drift.topic_weight_by_turn`; topics are labelled with their
     top words.
     """
-    grid = by_turn.pivot_table(index="turn", columns="label", values="mean_share",
+    grid = data.pivot_table(index="turn", columns="label", values="mean_share",
                                observed=True, sort=False).fillna(0.0)
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(8, 4))

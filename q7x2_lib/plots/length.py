@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import PALETTE, apply_length_scale, new_figure, speaker_palette
+from ._base import PALETTE, apply_length_scale, new_figure, plot_function, speaker_palette
 
 __all__ = [
     "ROLE_COLOURS",
@@ -40,26 +40,27 @@ def _hue_colours(values: pd.Series, hue: str | None) -> dict[str, str]:
     return speaker_palette(values) if hue else {}
 
 
+@plot_function("lengths")
 def plot_length_panels(
-    lengths: pd.DataFrame, *, collapse: pd.DataFrame | None = None, ncols: int = 2,
-    unit: str = "words",
+    data: pd.DataFrame, *, collapse: pd.DataFrame | None = None, ncols: int = 2,
+    unit: str = "words", **kwargs,
 ) -> Figure:
     """One panel per conversation: each message's length by turn, a line per speaker.
 
     Parameters
     ----------
-    lengths
+    data
         The output of ``message_lengths``.
     collapse
         Optional output of ``collapse_turn``: a dashed line marks each collapse turn.
     """
-    ids = list(dict.fromkeys(lengths["conversation_id"]))
+    ids = list(dict.fromkeys(data["conversation_id"]))
     fig, axes = new_figure(max(1, len(ids)), ncols=ncols, sharey=True)
-    top = float(lengths["length"].max()) if len(lengths) else 1.0
+    top = float(data["length"].max()) if len(data) else 1.0
     turns = {} if collapse is None else dict(zip(collapse["conversation_id"],
                                                  collapse["collapse_turn"], strict=True))
     for ax, cid in zip(axes, ids, strict=False):
-        conv = lengths.loc[lengths["conversation_id"] == cid]
+        conv = data.loc[data["conversation_id"] == cid]
         colours = speaker_palette(conv["speaker"], sort=False)
         for speaker, part in conv.groupby("speaker", sort=False):
             ax.plot(part["turn"], part["length"], marker="o", markersize=2.5, linewidth=1,
@@ -99,18 +100,19 @@ def _draw_bands(ax: Axes, profile: pd.DataFrame, *, x: str, hue: str | None,
                 label=name, linestyle="-" if i < len(PALETTE) else "--")
 
 
+@plot_function("profile")
 def plot_length_profile(
-    profile: pd.DataFrame, *, hue: str | None = "role", estimate: str = "median",
-    bands: bool | None = None, ax: Axes | None = None, unit: str = "words",
+    data: pd.DataFrame, *, hue: str | None = "role", estimate: str = "median",
+    bands: bool | None = None, ax: Axes | None = None, unit: str = "words", **kwargs,
 ) -> Axes:
     """Corpus length curve: median with its IQR band (or mean with its bootstrap interval).
 
     Parameters
     ----------
-    profile
+    data
         The output of ``length_profile`` (x is ``turn`` or ``relative_position``).
     hue
-        The split column of ``profile``: ``"role"``, ``"speaker"`` or None.
+        The split column of ``data``: ``"role"``, ``"speaker"`` or None.
     estimate
         ``"median"`` (band = interquartile range) or ``"mean"`` (band = bootstrap interval).
     bands
@@ -118,34 +120,35 @@ def plot_length_profile(
     """
     if estimate not in ("median", "mean"):
         raise ValueError(f"estimate: got {estimate!r}; expected 'median' or 'mean'")
-    x = "turn" if "turn" in profile.columns else "relative_position"
+    x = "turn" if "turn" in data.columns else "relative_position"
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(7, 3.6))
-    _draw_bands(ax, profile, x=x, hue=hue, estimate=estimate, bands=bands)
-    apply_length_scale(ax, unit=unit, top=float(profile["q75"].max()) if len(profile) else None)
+    _draw_bands(ax, data, x=x, hue=hue, estimate=estimate, bands=bands)
+    apply_length_scale(ax, unit=unit, top=float(data["q75"].max()) if len(data) else None)
     band = "interquartile range" if estimate == "median" else "95% bootstrap interval"
     if x == "relative_position":
         ax.set_xlim(0, 1)
     ax.set_xlabel(_X_LABELS[x])
     shown = f" with its {band}" if bands or (bands is None and (
-        not hue or profile[hue].nunique() <= 3)) else ""
+        not hue or data[hue].nunique() <= 3)) else ""
     ax.set_title(f"{estimate.capitalize()} message length{shown}")
     ax.legend(title=hue, **_LEGEND)
     return ax
 
 
+@plot_function("lengths")
 def plot_length_by_turn(
-    lengths: pd.DataFrame, profile: pd.DataFrame, *, max_panels: int = 12,
-    collapse: pd.DataFrame | None = None, unit: str = "words",
+    data: pd.DataFrame, profile: pd.DataFrame, *, max_panels: int = 12,
+    collapse: pd.DataFrame | None = None, unit: str = "words", **kwargs,
 ) -> Figure:
     """Length by turn: one panel per conversation for a few, the corpus curve for many.
 
-    ``lengths`` (``message_lengths``) is drawn when it holds at most ``max_panels``
+    ``data`` (``message_lengths``) is drawn when it holds at most ``max_panels``
     conversations, else ``profile`` (``length_profile`` by turn) via :func:`plot_length_profile`.
     """
-    n_conversations = lengths["conversation_id"].nunique()
+    n_conversations = data["conversation_id"].nunique()
     if choose_view(n_conversations, max_panels=max_panels) == "panels":
-        return plot_length_panels(lengths, collapse=collapse, unit=unit)
+        return plot_length_panels(data, collapse=collapse, unit=unit)
     hue = "role" if "role" in profile.columns else ("speaker" if "speaker" in profile else None)
     ax = plot_length_profile(profile, hue=hue, unit=unit)
     ax.set_title(f"Message length by turn across {n_conversations} conversations\n"
@@ -175,20 +178,21 @@ def _forest(ax: Axes, labels: list[str], centre: np.ndarray, low: np.ndarray,
     ax.set_ylim(len(labels) - 0.5, -0.5)
 
 
-def plot_decay_summary(summary: pd.DataFrame, *, max_panels: int = 12) -> Figure:
+@plot_function("summary")
+def plot_decay_summary(data: pd.DataFrame, *, max_panels: int = 12, **kwargs) -> Figure:
     """Half-lives and collapse turns: per conversation for a few, distributions for many.
 
     Parameters
     ----------
-    summary
+    data
         The output of ``length_decay_summary``.
     """
     fig, (left, right) = new_figure(2, ncols=2, panel_size=(5.5, max(
-        3.2, 0.45 * min(len(summary), max_panels) + 1.2)))
-    if choose_view(len(summary), max_panels=max_panels) == "panels":
-        _decay_panels(left, right, summary)
+        3.2, 0.45 * min(len(data), max_panels) + 1.2)))
+    if choose_view(len(data), max_panels=max_panels) == "panels":
+        _decay_panels(left, right, data)
     else:
-        _decay_histograms(left, right, summary)
+        _decay_histograms(left, right, data)
     fig.suptitle("How fast messages shrink, and when conversations collapse")
     return fig
 
@@ -233,37 +237,38 @@ def _decay_histograms(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
     right.set_title(f"Collapse turn: {len(turn)} of {len(summary)} conversations collapse")
 
 
+@plot_function("shares")
 def plot_end_marker_share(
-    shares: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None = None
+    data: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None = None, **kwargs,
 ) -> Axes:
     """How often each speaker sends only an end marker, or ends a message with one.
 
     Parameters
     ----------
-    shares
+    data
         The output of ``end_marker_share`` (``per_speaker=True``).
 
     A few conversations: a pair of bars per speaker. Many: the distribution of each role's
     marker-only share across conversations.
     """
-    n_conversations = shares["conversation_id"].nunique()
+    n_conversations = data["conversation_id"].nunique()
     if ax is None:
-        height = 0.35 * len(shares) + 1.2 if n_conversations <= max_panels else 3.4
+        height = 0.35 * len(data) + 1.2 if n_conversations <= max_panels else 3.4
         _, (ax,) = new_figure(1, panel_size=(9, max(3.0, height)))
     if choose_view(n_conversations, max_panels=max_panels) == "panels":
-        y = np.arange(len(shares))
-        ax.barh(y - 0.2, shares["marker_only_share"], height=0.4, color=PALETTE[0],
+        y = np.arange(len(data))
+        ax.barh(y - 0.2, data["marker_only_share"], height=0.4, color=PALETTE[0],
                 label="nothing but an end marker")
-        ax.barh(y + 0.2, shares["ends_with_marker_share"], height=0.4, color=PALETTE[1],
+        ax.barh(y + 0.2, data["ends_with_marker_share"], height=0.4, color=PALETTE[1],
                 label="ends with an end marker")
-        ax.set_yticks(y, [f"{c} · {s}" for c, s in zip(shares["conversation_id"],
-                                                         shares["speaker"], strict=True)],
+        ax.set_yticks(y, [f"{c} · {s}" for c, s in zip(data["conversation_id"],
+                                                         data["speaker"], strict=True)],
                       fontsize=8)
-        ax.set_ylim(len(shares) - 0.5, -0.5)
+        ax.set_ylim(len(data) - 0.5, -0.5)
         ax.set_xlabel("share of the speaker's messages")
     else:
         bins = np.linspace(0, 1, 21)
-        for role, part in shares.groupby("role", sort=True):
+        for role, part in data.groupby("role", sort=True):
             ax.hist(part["marker_only_share"], bins=bins, histtype="step", linewidth=1.5,
                     color=ROLE_COLOURS.get(role, PALETTE[2]), label=role)
         ax.set_xlabel("share of a speaker's messages that are nothing but an end marker")

@@ -8,21 +8,23 @@ from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import apply_length_scale, new_figure, speaker_palette
+from ._base import apply_length_scale, new_figure, plot_function, speaker_palette
 
 __all__ = ["plot_words_per_message"]
 
 
+@plot_function("messages")
 def plot_words_per_message(
-    messages: pd.DataFrame, *, max_panels: int = 12, include_seed: bool = False, ncols: int = 2,
+    data: pd.DataFrame, *, max_panels: int = 12, include_seed: bool = False, ncols: int = 2,
+    **kwargs,
 ) -> Figure:
     """Words per message by turn, for every conversation.
 
     Up to ``max_panels`` conversations: one panel each, a line per speaker on a symlog axis that
-    keeps empty messages at 0. More: one raster, a row per conversation (longest first), colour
+    keeps empty data at 0. More: one raster, a row per conversation (longest first), colour
     for words, so hundreds of conversations stay visible at once.
     """
-    m = messages if include_seed else messages[~messages["is_seed"]]
+    m = data if include_seed else data[~data["is_seed"]]
     ids = list(dict.fromkeys(m["conversation_id"]))
     if len(ids) <= max_panels:
         return _panels(m, ids, ncols)

@@ -9,7 +9,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import new_figure, speaker_palette
+from ._base import new_figure, plot_function, speaker_palette
 from .length import _LEGEND, _X_LABELS, ROLE_COLOURS, _draw_bands, choose_view
 
 __all__ = ["plot_against_baseline", "plot_model_matrix", "plot_reply_ratio", "plot_word_share"]
@@ -23,25 +23,26 @@ _VALUE_LABELS = {
 _REPLY_LABELS = {"opener": "opener replying", "responder": "responder replying"}
 
 
-def plot_word_share(shares: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None = None
+@plot_function("shares")
+def plot_word_share(data: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None = None, **kwargs,
                     ) -> Axes:
     """Who writes the words: each conversation split between its speakers, or the distribution.
 
     Parameters
     ----------
-    shares
+    data
         The output of ``word_share``.
 
     A few conversations: one stacked bar each (opener first), the opener's 95% bootstrap interval
     as a whisker on the boundary. Many: a histogram of the opener's share.
     """
-    ids = list(dict.fromkeys(shares["conversation_id"]))
+    ids = list(dict.fromkeys(data["conversation_id"]))
     panels = choose_view(len(ids), max_panels=max_panels) == "panels"
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(8, 0.6 * len(ids) + 1.5 if panels else 3.4))
-    opener = shares.loc[shares["role"] == "opener"].set_index("conversation_id")
+    opener = data.loc[data["role"] == "opener"].set_index("conversation_id")
     if panels:
-        _share_bars(ax, shares, ids)
+        _share_bars(ax, data, ids)
     else:
         ax.hist(opener["share"].dropna(), bins=np.linspace(0, 1, 21), color=ROLE_COLOURS["opener"])
         ax.set_xlabel("opener's share of the words")
@@ -75,21 +76,22 @@ def _share_bars(ax: Axes, shares: pd.DataFrame, ids: list[str]) -> None:
     ax.set_xlabel("share of the words (opener first; whisker: 95% bootstrap interval)")
 
 
+@plot_function("ratios")
 def plot_reply_ratio(
-    ratios: pd.DataFrame, profile: pd.DataFrame, *, max_panels: int = 12, ncols: int = 2
+    data: pd.DataFrame, profile: pd.DataFrame, *, max_panels: int = 12, ncols: int = 2, **kwargs,
 ) -> Figure:
     """log2 of reply length over the length answered, along the conversation.
 
     Parameters
     ----------
-    ratios
+    data
         The output of ``reply_length_ratio``: drawn per conversation when it holds at most
         ``max_panels`` conversations.
     profile
         The output of ``reply_ratio_profile``: the corpus median and IQR by the replier's role,
         drawn for larger corpora.
     """
-    ids = list(dict.fromkeys(ratios["conversation_id"]))
+    ids = list(dict.fromkeys(data["conversation_id"]))
     if choose_view(len(ids), max_panels=max_panels) == "aggregate":
         fig, (ax,) = new_figure(1, panel_size=(7, 3.6))
         x = "turn" if "turn" in profile.columns else "relative_position"
@@ -101,7 +103,7 @@ def plot_reply_ratio(
         return fig
     fig, axes = new_figure(max(1, len(ids)), ncols=ncols, sharey=True)
     for ax, cid in zip(axes, ids, strict=False):
-        conv = ratios.loc[ratios["conversation_id"] == cid]
+        conv = data.loc[data["conversation_id"] == cid]
         colours = speaker_palette(conv["speaker"], sort=False)
         for speaker, part in conv.groupby("speaker", sort=False):
             ax.plot(part["turn"], part["log2_ratio"], marker="o", markersize=2.5, linewidth=1,
@@ -120,31 +122,33 @@ def _ratio_axis(ax: Axes) -> None:
     ax.legend(**_LEGEND)
 
 
+@plot_function("table")
 def plot_against_baseline(
-    table: pd.DataFrame, *, value: str = "rho", max_panels: int = 12, ax: Axes | None = None
+    data: pd.DataFrame, *, value: str = "rho", max_panels: int = 12, ax: Axes | None = None,
+    **kwargs,
 ) -> Axes:
     """An observed statistic per direction beside its shuffled baseline.
 
     Parameters
     ----------
-    table
+    data
         The output of ``mirroring`` (``value="rho"``) or ``lexical_echo`` (``value="echo"``).
 
     A few conversations: a row per direction, the observed value as a dot, the baseline's mean
     and 95% interval in grey. Many: histograms of the observed value by the replier's role over
     the grey histogram of the baseline means.
     """
-    if value not in table.columns:
-        raise ValueError(f"value: got {value!r}; expected a column of table: 'rho' (mirroring) "
-                         "or 'echo' (lexical_echo)")
-    n_conversations = table["conversation_id"].nunique()
+    if value not in data.columns:
+        raise ValueError(f"value: got {value!r}; expected a column of data: 'rho' "
+                         "(mirroring) or 'echo' (lexical_echo)")
+    n_conversations = data["conversation_id"].nunique()
     panels = choose_view(n_conversations, max_panels=max_panels) == "panels"
     if ax is None:
-        _, (ax,) = new_figure(1, panel_size=(10, 0.4 * len(table) + 1.4) if panels else (7, 3.6))
+        _, (ax,) = new_figure(1, panel_size=(10, 0.4 * len(data) + 1.4) if panels else (7, 3.6))
     if panels:
-        _baseline_rows(ax, table, value)
+        _baseline_rows(ax, data, value)
     else:
-        _baseline_histograms(ax, table, value)
+        _baseline_histograms(ax, data, value)
     ax.set_title(f"{'Mirroring' if value == 'rho' else 'Lexical echo'} against shuffled replies")
     ax.legend(**_LEGEND)
     return ax
@@ -178,15 +182,16 @@ def _baseline_histograms(ax: Axes, table: pd.DataFrame, value: str) -> None:
     ax.set_ylabel("directions (two per conversation)")
 
 
+@plot_function("matrix")
 def plot_model_matrix(
-    matrix: pd.DataFrame, *, value: str = "opener_share", count: str | None = None,
-    ax: Axes | None = None, cmap: str | None = None,
+    data: pd.DataFrame, *, value: str = "opener_share", count: str | None = None,
+    ax: Axes | None = None, cmap: str | None = None, **kwargs,
 ) -> Axes:
     """Heatmap of a model-pair statistic: row = model that opened, column = model that answered.
 
     Parameters
     ----------
-    matrix
+    data
         The output of ``model_matrix``.
     value
         ``"opener_share"`` (diverging colours centred on 0.5) or ``"collapse_turn"``.
@@ -200,8 +205,8 @@ def plot_model_matrix(
     if value not in ("opener_share", "collapse_turn"):
         raise ValueError(f"value: got {value!r}; expected 'opener_share' or 'collapse_turn'")
     count = count or ("n_conversations" if value == "opener_share" else "n_collapsed")
-    grid = matrix.pivot(index="opener", columns="responder", values=value).astype(float)
-    counts = matrix.pivot(index="opener", columns="responder", values=count)
+    grid = data.pivot(index="opener", columns="responder", values=value).astype(float)
+    counts = data.pivot(index="opener", columns="responder", values=count)
     if ax is None:
         side = max(3.5, 0.9 * max(grid.shape) + 2)
         _, (ax,) = new_figure(1, panel_size=(side + 1.5, side))

@@ -53,8 +53,8 @@ def test_markdown_and_json_read_back_identical(conv: dict) -> None:
         twins = q7.read_corpus(tmp)
     # Self-play (one name for both): two speakers by position, "<name> 1" and "<name> 2".
     self_play = conv["model_a"] == conv["model_b"]
-    expected = [(f"{m['speaker']} {1 + i % 2}" if self_play else m["speaker"], _normal(m["content"]))
-                for i, m in enumerate(conv["messages"])]
+    expected = [(f"{m['speaker']} {1 + i % 2}" if self_play else m["speaker"],
+                 _normal(m["content"])) for i, m in enumerate(conv["messages"])]
     models = [m["speaker"] for m in conv["messages"]]
     for frame in (from_md, from_js):
         assert list(zip(frame["speaker"], frame["text"], strict=True)) == expected

@@ -29,7 +29,8 @@ def test_speaker_roles_opener_is_first_non_seed_speaker():
                           "c2": [("C", "alone"), ("C", "still alone")]}, seed=True)
     got = speaker_roles(msgs)
     expected = pd.DataFrame({"conversation_id": ["c1", "c2"], "opener": ["B", "C"],
-                             "responder": ["A", pd.NA]}).astype("string")
+                             "responder": ["A", pd.NA], "opener_model": ["B", "C"],
+                             "responder_model": ["A", pd.NA]}).astype("string")
     pd.testing.assert_frame_equal(got, expected)
 
 
@@ -41,6 +42,7 @@ def test_message_lengths_table():
         "conversation_id": pd.array(["c"] * 3, dtype="string"),
         "turn": np.array([1, 2, 3], dtype="int64"),
         "speaker": pd.array(["B", "A", "B"], dtype="string"),
+        "model": pd.array(["B", "A", "B"], dtype="string"),
         "role": pd.array(["opener", "responder", "opener"], dtype="string"),
         "position": np.array([0, 1, 2], dtype="int64"),
         "n_messages": np.array([3, 3, 3], dtype="int64"),
@@ -61,14 +63,15 @@ def test_bad_arguments_name_the_parameter():
     msgs = make_messages({"c": [("A", "x")]})
     with pytest.raises(ValueError, match="unit: got 'tokens'"):
         message_lengths(msgs, unit="tokens")
-    with pytest.raises(ValueError, match=r"message_lengths\(\): messages lacks the column\(s\) \['n_words'\]"):
+    missing = r"message_lengths\(\): messages lacks the column\(s\) \['n_words'\]"
+    with pytest.raises(ValueError, match=missing):
         message_lengths(msgs.drop(columns="n_words"))
     with pytest.raises(ValueError, match="messages: got list"):
         message_lengths([1, 2])
     with pytest.raises(ValueError, match="x: got 'position'"):
         length_profile(msgs, x="position")
-    with pytest.raises(ValueError, match="hue: got 'model'"):
-        length_profile(msgs, hue="model")
+    with pytest.raises(ValueError, match="hue: got 'colour'"):
+        length_profile(msgs, hue="colour")
     with pytest.raises(ValueError, match="window"):
         collapse_turn(msgs, window=0)
     with pytest.raises(ValueError, match="threshold"):

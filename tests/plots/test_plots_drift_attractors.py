@@ -128,7 +128,7 @@ def test_recurrence_plot_and_grid(messages):
     assert len(panels) == 2
     assert panels[0].get_title().splitlines()[0] == "c0"
     assert panels[0].get_title().splitlines()[1] in {str(s) for s in states["end_state"]}
-    with pytest.raises(ValueError, match="matrices: got none"):
+    with pytest.raises(ValueError, match="data: got none"):
         plot_recurrence_grid({})
 
 

@@ -15,7 +15,13 @@ from ..._core.text import (
     normal_form,
     tokenize,
 )
-from ..._core.validate import check_positive_int, check_share, messages_seen, positions
+from ..._core.validate import (
+    check_positive_int,
+    check_share,
+    messages_metric,
+    messages_seen,
+    positions,
+)
 from ..drift.themes import lexicon_table, theme_hits, theme_patterns
 from .loops import loops
 
@@ -94,6 +100,7 @@ def _check_lexicon(lexicon: pd.DataFrame, source: object) -> None:
                          "end-state rules need; add [themes.farewell] and [themes.refusal]")
 
 
+@messages_metric
 @by_conversation(split=("loops_table",))
 def end_states(
     messages: pd.DataFrame, *, tail: int = 6, dominance: float = 0.5,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..._core.speed import by_conversation
-from ..._core.validate import check_positive_int, messages_seen, positions
+from ..._core.validate import check_positive_int, messages_metric, messages_seen, positions
 from ..overview import model_pairs
 from .repeats import near_repeats
 
@@ -20,6 +20,7 @@ _SPACE_RE = re.compile(r"\s+")
 # --- loops -----------------------------------------------------------------------------------
 
 
+@messages_metric
 @by_conversation(split=("repeats",))
 def loops(
     messages: pd.DataFrame, *, lookback: int = 6, threshold: float = 0.8, ngram: int = 3,

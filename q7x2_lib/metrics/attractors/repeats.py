@@ -11,7 +11,13 @@ from ..._core.text import (
     char_ngram_matrix,
     normal_form,
 )
-from ..._core.validate import check_positive_int, check_share, messages_seen, positions
+from ..._core.validate import (
+    check_positive_int,
+    check_share,
+    messages_metric,
+    messages_seen,
+    positions,
+)
 
 __all__ = ["near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_share_by_turn"]
 
@@ -159,6 +165,7 @@ def _lag_similarities(
     return sim, exact
 
 
+@messages_metric
 @by_conversation
 def near_repeats(
     messages: pd.DataFrame, *, lookback: int = 6, threshold: float = 0.8, ngram: int = 3,
@@ -230,6 +237,7 @@ def repeat_share_by_turn(repeats: pd.DataFrame, *, bin_width: int = 1) -> pd.Dat
 # --- recurrence ------------------------------------------------------------------------------
 
 
+@messages_metric
 def recurrence_matrix(
     messages: pd.DataFrame, *, conversation_id: str, ngram: int = 3, include_seed: bool = False,
 ) -> pd.DataFrame:
@@ -259,6 +267,7 @@ def recurrence_matrix(
     return pd.DataFrame(unique_sim[np.ix_(codes, codes)], index=turns, columns=turns.copy())
 
 
+@messages_metric
 def recurrence_matrices(
     messages: pd.DataFrame, *, conversation_ids: list[str], ngram: int = 3,
     include_seed: bool = False,

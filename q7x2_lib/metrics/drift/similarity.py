@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ..._core.text import (
     content_tokens,
 )
-from ..._core.validate import check_positive_int, messages_seen, positions
+from ..._core.validate import check_positive_int, messages_metric, messages_seen, positions
 from ..stats import grouped_bootstrap
 
 __all__ = [
@@ -49,6 +49,7 @@ class MessageVectors:
     terms: np.ndarray
 
 
+@messages_metric
 def message_vectors(
     messages: pd.DataFrame, *, include_seed: bool = False, min_df: int = 1,
     sublinear_tf: bool = True,
@@ -136,6 +137,7 @@ def _partner_previous(index: pd.DataFrame) -> np.ndarray:
     return np.where(prev >= conv_start, prev, -1)
 
 
+@messages_metric
 def similarity_by_turn(
     messages: pd.DataFrame, *, opening_window: int = 3, include_seed: bool = False,
     vectors: MessageVectors | None = None,

@@ -12,7 +12,7 @@ from ..._core.text import (
     normal_form,
     tokenize,
 )
-from ..._core.validate import check_positive_int, messages_seen, positions
+from ..._core.validate import check_positive_int, messages_metric, messages_seen, positions
 from ...io.lexicon import default_lexicon, load_lexicon
 
 __all__ = [
@@ -81,6 +81,7 @@ def theme_hits(texts: pd.Series, lexicon: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(hits, index=texts.index)
 
 
+@messages_metric
 def theme_rates(
     messages: pd.DataFrame, *, lexicon: str | os.PathLike[str] | pd.DataFrame | None = None,
     include_seed: bool = False,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import NMF
 
-from ..._core.validate import check_positive_int
+from ..._core.validate import check_positive_int, messages_metric
 from .similarity import MessageVectors, message_vectors
 
 __all__ = ["Topics", "topic_summary", "topic_weight_by_turn", "topics"]
@@ -26,6 +26,7 @@ class Topics:
     weights: pd.DataFrame
 
 
+@messages_metric
 def topics(
     messages: pd.DataFrame, *, n_topics: int = 5, n_top_words: int = 8, seed: int = 0,
     include_seed: bool = False, vectors: MessageVectors | None = None, max_iter: int = 500,

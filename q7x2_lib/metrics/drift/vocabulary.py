@@ -12,7 +12,7 @@ from ..._core.text import (
     is_emoji,
     tokenize,
 )
-from ..._core.validate import check_positive_int, messages_seen
+from ..._core.validate import check_positive_int, messages_metric, messages_seen
 from .similarity import median_by_turn
 
 __all__ = [
@@ -46,6 +46,7 @@ def _per_conversation(m: pd.DataFrame, counts: sp.csr_matrix) -> sp.csr_matrix:
     return (pick @ counts).tocsr()
 
 
+@messages_metric
 def word_table(
     messages: pd.DataFrame, *, kind: str = "words", n_top: int = 20,
     words: list[str] | None = None, include_seed: bool = False,
@@ -102,6 +103,7 @@ def word_table(
 # --- vocabulary novelty ----------------------------------------------------------------------
 
 
+@messages_metric
 def vocabulary_novelty(messages: pd.DataFrame, *, include_seed: bool = False) -> pd.DataFrame:
     """Share of each message's tokens not used earlier in its conversation, and cumulative TTR.
 
