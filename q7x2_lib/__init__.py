@@ -18,7 +18,7 @@ from ._core.paths import DATA_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, RAW
 from ._core.text import normal_form, tokenize
 from ._core.version import __version__ as __version__
 from .datasets import make_messages
-from .io import Corpus, TranscriptWarning, read_corpus, read_transcript
+from .io import TRANSCRIPT_FORMATS, Corpus, TranscriptWarning, read_corpus, read_transcript
 from .metrics import attractors, drift, length, overview, stats, turns
 from .metrics.attractors import *  # noqa: F403
 from .metrics.drift import *  # noqa: F403
@@ -34,6 +34,7 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "PROJECT_ROOT",
     "RAW_DIR",
+    "TRANSCRIPT_FORMATS",
     "Corpus",
     "TranscriptParseError",
     "TranscriptWarning",

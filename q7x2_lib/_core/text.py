@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .markers import END_MARKER_RE, strip_end_markers
+from .validate import check_positive_int
 
 __all__ = [
     "EMOJI_RE",
@@ -114,8 +115,7 @@ def normal_form(text: str) -> str:
 
 def char_ngrams(text: str, n: int = 3) -> set[str]:
     """The set of character ``n``-grams of ``text``; a text shorter than ``n`` is one gram."""
-    if n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    check_positive_int("n", n)
     if len(text) < n:
         return {text} if text else set()
     return {text[i : i + n] for i in range(len(text) - n + 1)}

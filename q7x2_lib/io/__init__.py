@@ -7,9 +7,11 @@ are read and written here too.
 
 from .corpus import Corpus, TranscriptWarning, read_corpus, read_transcript
 from .lexicon import DEFAULT_LEXICON, default_lexicon, load_lexicon
+from .readers import TRANSCRIPT_FORMATS
 
 __all__ = [
     "DEFAULT_LEXICON",
+    "TRANSCRIPT_FORMATS",
     "Corpus",
     "TranscriptWarning",
     "default_lexicon",

@@ -2,6 +2,7 @@
 
 from . import attractors, drift, length, overview, turns
 from ._base import (
+    FIGURE_FORMATS,
     FORMATS,
     PALETTE,
     apply_length_scale,
@@ -17,6 +18,7 @@ from .overview import *  # noqa: F403
 from .turns import *  # noqa: F403
 
 __all__ = [
+    "FIGURE_FORMATS",
     "FORMATS",
     "PALETTE",
     "apply_length_scale",

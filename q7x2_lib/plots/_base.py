@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from .._core.paths import resolve_path
 
 __all__ = [
+    "FIGURE_FORMATS",
     "FORMATS",
     "plot_function",
     "new_figure",
@@ -32,7 +33,9 @@ __all__ = [
 PALETTE = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
 )
-FORMATS = ("png", "svg")
+FIGURE_FORMATS = ("png", "svg")
+#: The old name of ``FIGURE_FORMATS`` (``q7.FORMATS``), kept for calls written before.
+FORMATS = FIGURE_FORMATS
 F = TypeVar("F", bound=Callable)
 _RC = {
     "svg.hashsalt": "q7x2",  # fixed ids in SVG output, so files only change when the figure does
@@ -86,7 +89,7 @@ def apply_length_scale(
 
 def save_figure(
     fig: Figure, name: str, out_dir: str | os.PathLike[str] = "figures",
-    *, formats: Sequence[str] = FORMATS,
+    *, formats: Sequence[str] = FIGURE_FORMATS,
 ) -> None:
     """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format, byte-identical across runs.
 

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .._core.text import EMOJI_RE
+from .._core.validate import check_choice
 from ._base import PALETTE, new_figure, plot_function
 
 __all__ = [
@@ -160,9 +161,7 @@ def plot_theme_share_by_turn(
     columns (``share_messages``: share of messages that mention the theme; ``share_hits``: the
     theme's share of all theme hits).
     """
-    if value not in ("share_messages", "share_hits", "mean_rate"):
-        raise ValueError(f"value must be 'share_messages', 'share_hits' or 'mean_rate', got "
-                         f"{value!r}")
+    check_choice("value", value, ("share_messages", "share_hits", "mean_rate"))
     grid = data.pivot_table(index="label", columns="turn", values=value, observed=True,
                               sort=False)
     if ax is None:

@@ -66,7 +66,7 @@ def test_char_ngrams():
     assert char_ngrams("abcd") == {"abc", "bcd"}
     assert char_ngrams("ab") == {"ab"}
     assert char_ngrams("") == set()
-    with pytest.raises(ValueError, match="n must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="n: got 0; expected an integer >= 1"):
         char_ngrams("abc", 0)
 
 

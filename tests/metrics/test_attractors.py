@@ -219,7 +219,7 @@ def test_recurrence_matrix():
 
 def test_recurrence_matrix_unknown_conversation():
     m = make_messages({"c": _conv(["x"])})
-    with pytest.raises(ValueError, match="conversation_id 'nope' is not in messages"):
+    with pytest.raises(ValueError, match="conversation_id: got 'nope'; expected one in messages"):
         recurrence_matrix(m, conversation_id="nope")
 
 
@@ -314,7 +314,7 @@ def test_end_state_shares_overall_and_per_pair():
     pairs = end_state_shares(states, by="model_pair")
     ab = pairs[pairs["model_pair"] == "A ↔ B"].set_index("end_state")["share"]
     assert ab["fixed-point loop"] == 0.5 and ab["still open"] == 0.5
-    with pytest.raises(ValueError, match="by must be a column of the end-state table"):
+    with pytest.raises(ValueError, match="by: got .*; expected a column of the end-state table"):
         end_state_shares(states, by="pair")
 
 

@@ -260,7 +260,7 @@ def test_word_table_for_chosen_words():
 
 
 def test_word_table_rejects_unknown_kind():
-    with pytest.raises(ValueError, match="kind must be 'words' or 'emoji', got 'emojis'"):
+    with pytest.raises(ValueError, match="kind: got 'emojis'; expected 'words' or 'emoji'"):
         word_table(make_messages({"a": [("A", "x")]}), kind="emojis")
 
 
@@ -292,7 +292,7 @@ def test_topics_separate_two_vocabularies_deterministically():
 
 
 def test_too_many_topics_is_explained():
-    with pytest.raises(ValueError, match="n_topics must be at most"):
+    with pytest.raises(ValueError, match="n_topics: got .*; expected at most"):
         topics(_two_topic_corpus(), n_topics=50)
 
 

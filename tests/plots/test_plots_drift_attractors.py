@@ -97,7 +97,7 @@ def test_theme_heatmap(messages):
     assert labels[0] == "consciousness and mind" and len(labels) == 9
     assert ax.get_title() == "Themes along the conversation"
     assert "bins of 2" in ax.get_xlabel()
-    with pytest.raises(ValueError, match="value must be"):
+    with pytest.raises(ValueError, match="value: got .*; expected one of"):
         plot_theme_share_by_turn(shares, value="share")
 
 

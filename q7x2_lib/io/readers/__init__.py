@@ -13,8 +13,8 @@ from . import backrooms, chatjson, convokit, letter, orchestrator
 from ._base import ParsedTranscript, decode_text, twin_key
 from .convokit import drop_companions
 
-__all__ = ["FORMATS", "Format", "ParsedTranscript", "TwinReader", "detect_format",
-           "drop_companions", "parse_file", "parse_file_all", "parse_text", "parse_text_all"]
+__all__ = ["FORMATS", "TRANSCRIPT_FORMATS", "Format", "ParsedTranscript", "TwinReader",
+           "detect_format", "drop_companions", "parse_file", "parse_file_all", "parse_text", "parse_text_all"]
 
 Parsed = ParsedTranscript | list[ParsedTranscript]
 
@@ -58,6 +58,9 @@ FORMATS: list[Format] = [
     Format(letter.FORMAT, "session letter page (opens with '← Back to Session N')",
            letter.looks_like_letter, letter.parse_letter),
 ]
+#: The names of the transcript formats q7x2 reads, in the order they are tried (the ``format``
+#: column of the conversations table). ``FORMATS`` holds their readers.
+TRANSCRIPT_FORMATS: tuple[str, ...] = (*(f.name for f in FORMATS), chatjson.FORMAT_JSONL)
 
 
 def detect_format(text: str, path: str | os.PathLike[str] = "<text>") -> Format:

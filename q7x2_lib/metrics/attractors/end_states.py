@@ -267,8 +267,8 @@ def end_state_shares(states: pd.DataFrame, *, by: str | None = None) -> pd.DataF
         no conversation), ``n_conversations``, ``share`` (of the group, 3 decimals).
     """
     if by is not None and by not in states.columns:
-        raise ValueError(f"by must be a column of the end-state table, got {by!r} "
-                         f"(columns: {', '.join(states.columns)})")
+        raise ValueError(f"by: got {by!r}; expected a column of the end-state table "
+                         f"({', '.join(states.columns)})")
     keys = ([by] if by else []) + ["end_state"]
     counts = states.groupby(keys, observed=False, sort=True).size().rename("n_conversations")
     out = counts.reset_index()

@@ -25,11 +25,6 @@ __all__ = ["near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_s
 # --- near repeats ----------------------------------------------------------------------------
 
 
-def _check_share(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
-
-
 def _check_options(lookback: int, threshold: float, ngram: int) -> None:
     check_positive_int("lookback", lookback)
     check_share("threshold", threshold)
@@ -256,8 +251,8 @@ def recurrence_matrix(
     m = m[m["conversation_id"] == conversation_id]
     if m.empty:
         known = ", ".join(map(str, list(dict.fromkeys(messages["conversation_id"]))[:5]))
-        raise ValueError(f"conversation_id {conversation_id!r} is not in messages "
-                         f"(known, first five: {known})")
+        raise ValueError(f"conversation_id: got {conversation_id!r}; expected one in messages "
+                         f"(the first five: {known})")
     codes, forms = pd.factorize(m["text"].map(normal_form))
     grams = char_ngram_matrix(list(forms), ngram).astype(np.float64)
     inter = (grams @ grams.T).toarray()

@@ -50,8 +50,8 @@ def topics(
     check_positive_int("n_top_words", n_top_words)
     vec = vectors if vectors is not None else message_vectors(messages, include_seed=include_seed)
     if n_topics > min(vec.matrix.shape):
-        raise ValueError(f"n_topics must be at most min(messages, terms) = {min(vec.matrix.shape)}"
-                         f" for this corpus, got {n_topics}")
+        raise ValueError(f"n_topics: got {n_topics}; expected at most min(messages, terms) = "
+                         f"{min(vec.matrix.shape)} for this corpus")
     model = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=max_iter)
     activation = model.fit_transform(vec.matrix)
     words = _topic_words(model.components_, vec.terms, n_top_words)

@@ -73,7 +73,7 @@ def word_table(
         ``n_transcripts`` (that use it), ``share_of_transcripts`` (3 decimals).
     """
     if kind not in ("words", "emoji"):
-        raise ValueError(f"kind must be 'words' or 'emoji', got {kind!r}")
+        raise ValueError(f"kind: got {kind!r}; expected 'words' or 'emoji'")
     check_positive_int("n_top", n_top)
     m = messages_seen(messages, func="word_table", include_seed=include_seed)
     counts, vocab = _token_counts(m["text"].tolist())
