@@ -14,7 +14,8 @@ from ._base import ParsedTranscript, decode_text, twin_key
 from .convokit import drop_companions
 
 __all__ = ["FORMATS", "TRANSCRIPT_FORMATS", "Format", "ParsedTranscript", "TwinReader",
-           "detect_format", "drop_companions", "parse_file", "parse_file_all", "parse_text", "parse_text_all"]
+           "detect_format", "drop_companions", "parse_file", "parse_file_all", "parse_text",
+           "parse_text_all"]
 
 Parsed = ParsedTranscript | list[ParsedTranscript]
 
