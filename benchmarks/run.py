@@ -113,13 +113,11 @@ def peak_mb() -> float:
 
 # --- the child: read one corpus, then run every metric --------------------------------------
 def metric_functions(modules: tuple[str, ...]) -> list[tuple[str, Callable]]:
-    """Public functions of ``q7x2_lib.<module>`` that take a messages table and nothing else."""
+    """Public functions of ``q7x2_lib.metrics.<module>`` that take a messages table and nothing
+    else."""
     found = []
     for name in modules:
-        try:
-            module = importlib.import_module(f"q7x2_lib.{name}")
-        except ImportError:
-            continue
+        module = importlib.import_module(f"q7x2_lib.metrics.{name}")
         for attr in getattr(module, "__all__", ()):
             func = getattr(module, attr)
             if not inspect.isfunction(func):
