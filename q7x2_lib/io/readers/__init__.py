@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from ..._core.errors import TranscriptParseError
 from . import backrooms, chatjson, convokit, letter, orchestrator
-from ._base import ParsedTranscript, decode_text, twin_key
+from ._base import ParsedTranscript, check_surrogates, decode_text, guarded, twin_key
 from .convokit import drop_companions
 
 __all__ = ["FORMATS", "TRANSCRIPT_FORMATS", "Format", "ParsedTranscript", "TwinReader",
@@ -87,7 +87,10 @@ def _one(docs: list[ParsedTranscript], path: str) -> ParsedTranscript:
 
 def parse_text_all(text: str, path: str = "<text>") -> list[ParsedTranscript]:
     """Parse decoded transcript text of any supported format: every conversation it holds."""
-    return _as_list(detect_format(text, path).parse(text, path))
+    with guarded(path, "the text"):
+        docs = _as_list(detect_format(text, path).parse(text, path))
+        check_surrogates(text, docs, path)
+    return docs
 
 
 def parse_text(text: str, path: str = "<text>") -> ParsedTranscript:
@@ -104,9 +107,13 @@ def parse_file_all(
     """
     p = Path(path)
     name = name or str(p)
-    text = decode_text(p.read_bytes(), name)
-    fmt = detect_format(text, name)
-    return _as_list(fmt.parse_file(p, text, name) if fmt.parse_file else fmt.parse(text, name))
+    with guarded(name):
+        text = decode_text(p.read_bytes(), name)
+        fmt = detect_format(text, name)
+        docs = _as_list(fmt.parse_file(p, text, name) if fmt.parse_file
+                        else fmt.parse(text, name))
+        check_surrogates(text, docs, name)
+    return docs
 
 
 def parse_file(path: str | os.PathLike[str], *, name: str | None = None) -> ParsedTranscript:
@@ -137,8 +144,18 @@ class TwinReader:
 
     def parse_file_all(self, path: Path, *, name: str) -> list[ParsedTranscript]:
         """What ``parse_file_all(path, name=name)`` returns (but for the lines above)."""
+        with guarded(name):
+            text = self._read(path, name)
+            docs = self._parse(path, text, name)
+            check_surrogates(text, docs, name)
+        return docs
+
+    @staticmethod
+    def _read(path: Path, name: str) -> str:
         with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
-            text = decode_text(file.readall(), name)
+            return decode_text(file.readall(), name)
+
+    def _parse(self, path: Path, text: str, name: str) -> list[ParsedTranscript]:
         fmt = detect_format(text, name)
         if fmt.name == orchestrator.FORMAT_JSON and fmt.parse is orchestrator.parse_json:
             doc, twin = orchestrator.parse_json_twin(text, name)

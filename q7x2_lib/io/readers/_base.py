@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from ..._core.errors import TranscriptParseError
 
-__all__ = ["ParsedTranscript", "decode_text", "line_of", "twin_key"]
+__all__ = ["ParsedTranscript", "check_surrogates", "decode_text", "guarded", "line_of", "timestamp",
+           "twin_key"]
 
 _BOM = "\ufeff"
+# A JSON escape of a lone UTF-16 surrogate ("\ud800"): the only way text that decoded as UTF-8
+# can hold one, and no text can be written with it.
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# A date and time written out: "2025-10-26 13:04:23", ISO 8601 with a zone. Never words such as
+# "now" or "today", which pandas would read as the moment the file is read.
+_DATE_RE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T]|\s*\Z)")
 
 
 @dataclass
@@ -79,6 +91,32 @@ class ParsedTranscript:
         self.problems.append({"source": self.path, "line": line, "kind": kind, "detail": detail})
 
 
+def timestamp(value: Any, doc: ParsedTranscript, line: int | None, what: str):
+    """A naive UTC ``pd.Timestamp`` from a field, or ``None`` with a ``bad_field`` problem.
+
+    Text must spell a date (``YYYY-MM-DD``, a time and zone optional); a number is a Unix time in
+    seconds, in every format that allows one. Empty or missing values are ``None``, silently.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise TypeError
+        if isinstance(value, str):
+            if not _DATE_RE.match(value):
+                raise ValueError
+            ts = pd.Timestamp(value)
+        else:
+            ts = pd.Timestamp(value, unit="s")
+        if ts is pd.NaT:
+            raise ValueError
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        shown = value[:60] if isinstance(value, str) else value
+        doc.problem("bad_field", f"{what} {shown!r} is not a date and time", line)
+        return None
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
 def twin_key(name: str) -> tuple[str, str]:
     """Folder and stem (``Path.stem``'s rule: the name without its last suffix) of a file name.
 
@@ -124,3 +162,48 @@ def decode_text(data: bytes, path: str | os.PathLike[str]) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+@contextlib.contextmanager
+def guarded(path: str, what: str = "the file") -> Iterator[None]:
+    """Turn any failure of reading one file into a ``TranscriptParseError`` naming the file.
+
+    Readers raise ``TranscriptParseError`` for what they expect; this catches what they do not
+    (a JSON nested thousands deep, a number too long for an integer, a value of the wrong
+    type), so that one hostile file is one problem row and never aborts a whole read.
+    """
+    try:
+        yield
+    except TranscriptParseError:
+        raise
+    except OSError as exc:
+        raise TranscriptParseError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+    except RecursionError:
+        raise TranscriptParseError(f"{what} is nested too deeply to read", path) from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            UnicodeError, MemoryError) as exc:
+        raise TranscriptParseError(
+            f"{what} could not be read: {type(exc).__name__}: {_short(str(exc))}", path,
+        ) from None
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_surrogates(text: str, docs: Sequence[ParsedTranscript], path: str) -> None:
+    """Refuse a file whose JSON escapes decode to lone surrogates: they are not text, and would
+    fail later, far from the file (writing the table, a figure, a report)."""
+    if not _SURROGATE_ESCAPE_RE.search(text):
+        return
+    for doc in docs:
+        for strings in (doc.texts, doc.speakers):
+            for i, s in enumerate(strings):
+                if _SURROGATE_RE.search(s):
+                    line = doc.lines[i] if strings is doc.texts and i < len(doc.lines) else None
+                    at = _SURROGATE_ESCAPE_RE.search(text)
+                    raise TranscriptParseError(
+                        "a lone surrogate escape such as \\ud800 is not text: the JSON "
+                        "encodes half of a character", path,
+                        line or (line_of(text, at.start()) if at else None),
+                    )

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 from ..._core.errors import TranscriptParseError
-from ._base import ParsedTranscript, line_of
+from ._base import ParsedTranscript, line_of, timestamp
 
 __all__ = ["looks_like_backrooms", "parse_backrooms"]
 
 FORMAT = "backrooms"
 _ARROW = " ↔ "
 # Every line of the form "### ... ###" or "### Round k/M" is structure; anything else is body.
+# M is "inf" for a run with no round limit; a round number is at most nine digits.
 _HEADER_RE = re.compile(
-    r"^### (?:Round (?P<round>\d+)/(?P<rounds>\d+)(?: ###)?|(?P<name>.+?) ###)[ \t]*$",
+    r"^### (?:Round (?P<round>[0-9]{1,9})/(?P<rounds>[0-9]{1,9}|inf|∞)(?: ###)?"
+    r"|(?P<name>.+?) ###)[ \t]*$",
     re.MULTILINE,
 )
-_SPEAKER_RE = re.compile(r".*\S \d+")  # "<Model name> <N>": N tells two instances apart
+_SPEAKER_RE = re.compile(r".*\S [0-9]{1,9}")  # "<Model name> <N>": N tells two instances apart
 _RUN_HEADER = "Backrooms Run"
 _FIELD_RE = re.compile(r"^(?P<key>Template|Models|Started):[ \t]*(?P<value>.*?)[ \t]*$",
                        re.MULTILINE)
 _CLOSING_RE = re.compile(
     r"^(?:.+ has ended the conversation with \^C\^C\.?|Reached maximum number of turns "
-    r"\(\d+\)\.? Conversation ended\.?|Conversation ended\.?)[ \t]*$"
+    r"\([0-9]+\)\.? Conversation ended\.?|Conversation ended\.?)[ \t]*$"
 )
 
 
@@ -130,11 +130,4 @@ def _finish(doc: ParsedTranscript, ending: str | None, state: dict) -> None:
 
 
 def _timestamp(value: str | None, doc: ParsedTranscript, line: int | None):
-    if not value:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        doc.problem("bad_field", f"Started: {value!r} is not a date and time", line)
-        return None
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return timestamp(value, doc, line, "Started:")

@@ -7,10 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..._core.errors import TranscriptParseError
-from ._base import ParsedTranscript, line_of
+from ._base import ParsedTranscript, line_of, timestamp
 
 __all__ = ["looks_like_chat_json", "parse_chat_json"]
 
@@ -164,15 +162,7 @@ def _text(value: Any) -> str | None:
 
 
 def _timestamp(value: Any, doc: ParsedTranscript, line: int, key: str):
-    if value is None:
-        return None
-    try:
-        ts = (pd.Timestamp(value, unit="s") if isinstance(value, int | float)
-              and not isinstance(value, bool) else pd.Timestamp(value))
-    except (ValueError, TypeError, OverflowError):
-        doc.problem("bad_field", f"{key}_at {value!r} is not a date and time", line)
-        return None
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return timestamp(value, doc, line, f"{key}_at")
 
 
 # --- where each message starts, for line numbers ------------------------------------------

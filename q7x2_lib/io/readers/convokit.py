@@ -7,10 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..._core.errors import TranscriptParseError
-from ._base import ParsedTranscript
+from ._base import ParsedTranscript, timestamp
 
 __all__ = ["COMPANIONS", "UTTERANCES", "drop_companions", "looks_like_convokit",
            "parse_convokit", "parse_convokit_file"]
@@ -97,24 +95,33 @@ def _utterance(raw: str, path: str, n: int) -> dict:
 def _conversation(
     cid: str, rows: list[tuple[int, dict]], meta: dict, path: str
 ) -> ParsedTranscript:
-    turns = [(r.get("meta") or {}).get("turn") for _, r in rows]
+    turns = [_object(r.get("meta")).get("turn") for _, r in rows]
     if all(isinstance(t, int) for t in turns):
         rows = [row for _, row in sorted(zip(turns, rows, strict=True), key=lambda x: x[0])]
     doc = ParsedTranscript(path=path, format=FORMAT, name=cid)
     for n, row in rows:
-        umeta = row.get("meta") or {}
+        umeta = _object(row.get("meta"))
         rnd = umeta.get("round")
         doc.add(row.get("speaker", row.get("user")), row.get("text") or "", n,
-                seed=umeta.get("is_seed") is True, round=rnd if isinstance(rnd, int) else None)
+                seed=umeta.get("is_seed") is True, round=rnd if _small_int(rnd) else None)
     names = meta.get("participants")
     names = (tuple(str(x) for x in names) if isinstance(names, list)
              else tuple(dict.fromkeys(doc.speakers)))
     doc.meta = {"title": _ARROW.join(names), "participants": names}
     doc.meta.update({k: meta[k] for k in _TEXT_META if isinstance(meta.get(k), str)})
-    doc.meta.update({k: meta[k] for k in _INT_META if isinstance(meta.get(k), int)})
+    doc.meta.update({k: meta[k] for k in _INT_META if _small_int(meta.get(k))})
     for key in ("started", "ended"):
         doc.meta[key] = _timestamp(meta.get(key), doc, key)
     return doc
+
+
+def _object(value: Any) -> dict:
+    """A meta field as a dict: anything else (a string, a list) holds no metadata."""
+    return value if isinstance(value, dict) else {}
+
+
+def _small_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
 
 
 def _meta(entry: Any) -> dict:
@@ -141,11 +148,4 @@ def _read_json(folder: Path, filename: str, name: str) -> dict:
 
 
 def _timestamp(value: Any, doc: ParsedTranscript, key: str):
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except ValueError:
-        doc.problem("bad_field", f"conversation meta {key} {value!r} is not a date and time")
-        return None
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return timestamp(value, doc, None, f"conversation meta {key}")

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..._core.errors import TranscriptParseError
-from ._base import ParsedTranscript, line_of
+from ._base import ParsedTranscript, line_of, timestamp
 
 __all__ = ["looks_like_markdown", "looks_like_json", "parse_markdown", "parse_json"]
 
@@ -30,6 +30,8 @@ _RULE_HEAD = "---\n\n### "
 _NEWLINES_RE = re.compile(r"\n*")
 _NEXT_HEAD = "\n\n---\n\n### "  # how the exporter closes a message and opens the next
 _LAST_RULE = "\n\n---\n\n"
+_ROUND_RE = re.compile(r"### Round \S+/\S+")
+_COUNT_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits that fit a 64-bit integer
 _PLAIN_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{6})?")
 
 
@@ -38,7 +40,9 @@ def looks_like_markdown(text: str) -> bool:
     head = text.lstrip("\n")
     end = head.find("\n")  # the first line, without copying the rest of the file
     first = head if end < 0 else head[:end]
-    return head.startswith("### ") or (head.startswith("# ") and _ARROW in first)
+    # "### Round k/M" opens a Backrooms log (read there), never an untitled export.
+    return (head.startswith("### ") and not _ROUND_RE.match(first)) or (
+        head.startswith("# ") and _ARROW in first)
 
 
 def looks_like_json(text: str) -> bool:
@@ -253,8 +257,9 @@ def _finish_markdown(doc: ParsedTranscript, names: list[str]) -> None:
 def _declared(value: str | None, doc: ParsedTranscript, line: int | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
-        doc.problem("bad_field", f"**Messages:** {value!r} is not a whole number", line)
+    if not _COUNT_RE.fullmatch(value):
+        doc.problem("bad_field", f"**Messages:** {value[:40]!r} is not a whole number of at most "
+                    "18 digits", line)
         return None
     n = int(value)
     if n != len(doc.texts):
@@ -272,12 +277,7 @@ def _timestamp(value: str | None, doc: ParsedTranscript, line: int | None, key: 
             return pd.Timestamp(datetime.fromisoformat(value))
         except ValueError:
             pass  # e.g. month 13: pandas says why below
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        doc.problem("bad_field", f"{key} time {value!r} is not a date and time", line)
-        return None
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return timestamp(value, doc, line, f"{key} time")
 
 
 def parse_json(text: str, path: str) -> ParsedTranscript:
