@@ -361,6 +361,9 @@ def _header_html(view: ConversationView, colours: dict[str, str]) -> str:
         f'margin-right:.3em;vertical-align:middle"></span>{html.escape(s)}</span>'
         for s, c in colours.items())
     facts = [_count(len(m), "message"), _count(int(m["n_words"].sum()), "word")]
+    if not (~m["is_seed"].to_numpy(dtype=bool)).any():
+        facts.append("<strong>a failed run: no model replied</strong>" if len(m) else
+                     "<strong>a failed run: the file holds no messages</strong>")
     if conv is not None and "ending" in conv and pd.notna(conv["ending"]):
         facts.append(f"ended: {html.escape(str(conv['ending']))}")
     facts.append(_loop_fact(view))

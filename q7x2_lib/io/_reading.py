@@ -22,7 +22,8 @@ from .._core.errors import TranscriptParseError
 from .._core.schema import messages_frame
 from .readers import ParsedTranscript, TwinReader
 
-__all__ = ["ChunkResult", "Failure", "assemble_messages", "n_workers", "read_chunk", "read_files"]
+__all__ = ["ChunkResult", "Failure", "assemble_messages", "failed_run", "n_workers", "read_chunk",
+           "read_files"]
 
 Merge = Callable[[list[ParsedTranscript], list[dict]], tuple[list[ParsedTranscript], dict]]
 Item = tuple[int, Path, str]  # (position in the file list, path to open, name in the tables)
@@ -235,10 +236,22 @@ def _read_chunk(items: list[Item], merge: Merge, stop: bool) -> ChunkResult:
     kept, twins = merge(docs, problems)
     for doc in kept:
         problems.extend(doc.problems)
+        if all(doc.seeds):  # no message, or only the orchestrator's opening prompt
+            problems.append(failed_run(doc))
     return ChunkResult(
         docs=[_without_messages(d) for d in kept], counts=[len(d.texts) for d in kept],
         messages=_chunk_messages(kept), twins=twins, problems=problems, failures=failures,
     )
+
+
+def failed_run(doc: ParsedTranscript) -> dict:
+    """The problem row of a conversation in which no model said anything."""
+    what = ("holds no messages" if not doc.texts else
+            "holds only the opening prompt" if len(doc.texts) == 1 else
+            f"holds only {len(doc.texts)} opening prompts")
+    return {"source": doc.path, "line": doc.lines[0] if doc.lines else None, "kind": "failed_run",
+            "detail": f"{what}: no model replied (a run that failed); kept as a conversation of "
+                      "no generated messages, left out of every metric"}
 
 
 def _chain(docs: list[ParsedTranscript], column: str) -> list:

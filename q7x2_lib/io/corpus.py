@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ __all__ = ["Corpus", "TranscriptWarning", "read_corpus", "read_transcript"]
 Source = str | os.PathLike[str]
 _ERRORS = ("raise", "warn", "skip")
 _GLOB_CHARS = frozenset("*?[")
+_SUFFIX_RE = re.compile(r"\.(?:md|json|jsonl|txt)\Z", re.IGNORECASE)
 _PROGRESS_MIN_FILES = 50
 
 
@@ -71,7 +74,8 @@ class Corpus:
         return write_parquet(self, path, rows_per_part=rows_per_part)
 
     def summary(self) -> pd.DataFrame:
-        """A one-column table: conversations, messages, words, speakers, formats, problems."""
+        """A one-column table: conversations, messages, words, speakers, formats, failed runs
+        (conversations in which no model replied), unreadable files, problems (all of them)."""
         m, c = self.messages, self.conversations
         rows = {
             "conversations": len(c),
@@ -79,6 +83,8 @@ class Corpus:
             "words": int(m["n_words"].sum()),
             "speakers": m["speaker"].nunique(),
             "formats": ", ".join(sorted(c["format"].unique())) if len(c) else "",
+            "failed runs": int((self.problems["kind"] == "failed_run").sum()),
+            "unreadable files": int((self.problems["kind"] == "unreadable_file").sum()),
             "problems": len(self.problems),
         }
         return pd.DataFrame({"value": pd.Series(rows, dtype="object")}).rename_axis("corpus")
@@ -167,12 +173,12 @@ def read_corpus(
     processes = n_workers(workers)
     if isinstance(source, str | os.PathLike) and is_parquet_corpus(_resolve(source, base)):
         return read_parquet(_resolve(source, base))
-    files = _expand(source, base)
+    problems: list[dict] = []
+    files = _expand(source, base, problems)
     chunks, failures = read_files(
         files, [_display_name(path, base) for path in files], merge=_merge_twins, errors=errors,
         workers=processes, progress=_show_progress(len(files), progress),
     )
-    problems = []
     for failure in failures:
         exc = failure.error()
         if errors == "warn":
@@ -196,15 +202,35 @@ def _display_name(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def _expand(source: Source | Sequence[Source], root: Path | None) -> list[Path]:
+def _expand(source: Source | Sequence[Source], root: Path | None, problems: list[dict]
+            ) -> list[Path]:
+    """Every file the sources name, each once (by its real path), in the order named.
+
+    A file named twice (two spellings, a link beside its target) is read once and reported;
+    links, FIFOs and other entries that are not files are reported, never silently skipped.
+    """
     items = [source] if isinstance(source, str | os.PathLike) else list(source)
     if not items:
         raise ValueError("read_corpus(source=...) got an empty list; expected files or folders")
-    found: dict[Path, None] = {}
+    found: dict[str, Path] = {}
     for item in items:
-        for path in _expand_one(Path(item), root):
-            found.setdefault(path, None)
-    return drop_companions(found)
+        for path in _expand_one(Path(item), root, problems):
+            real = os.path.realpath(path)
+            seen = found.get(real)
+            if seen is None:
+                found[real] = path
+            elif seen != path:
+                # Keep the file itself rather than a link to it, wherever the link sorts.
+                keep, drop = (path, seen) if os.path.islink(seen) and not os.path.islink(
+                    path) else (seen, path)
+                found[real] = keep
+                problems.append(_problem(drop, "duplicate_file",
+                                         f"the same file as {keep}: read once, as {keep.name}"))
+    return drop_companions(list(found.values()))
+
+
+def _problem(path: Path | str, kind: str, detail: str) -> dict:
+    return {"source": str(path), "line": None, "kind": kind, "detail": detail}
 
 
 def _resolve(path: Source, root: Path | None) -> Path:
@@ -212,47 +238,86 @@ def _resolve(path: Source, root: Path | None) -> Path:
     return path if path.is_absolute() or root is None else root / path
 
 
-def _expand_one(path: Path, root: Path | None) -> list[Path]:
+def _expand_one(path: Path, root: Path | None, problems: list[dict]) -> list[Path]:
     full = _resolve(path, root)
-    if _GLOB_CHARS & set(str(path)):
+    # A path that exists is that path, even when its name holds "[", "*" or "?".
+    if not os.path.lexists(full) and _GLOB_CHARS & set(str(path)):
         hits = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
         files = [p for p in hits if p.is_file()]
         if not files:
             raise FileNotFoundError(f"read_corpus: the pattern {str(full)!r} matches no files")
         return files
     if full.is_dir():
-        files = _files_under(full)
+        files = _files_under(full, problems)
         if not files:
             raise FileNotFoundError(f"read_corpus: the folder {str(full)!r} holds no files")
         return files
     if full.is_file():
         return [full]
+    if os.path.lexists(full):
+        raise FileNotFoundError(f"read_corpus: {str(full)!r} is {_what(full)}, not a transcript "
+                                "file or folder")
     raise FileNotFoundError(f"read_corpus: {str(full)!r} is not a file, folder or matching pattern")
 
 
-def _files_under(folder: Path) -> list[Path]:
+def _what(path: Path | str) -> str:
+    """What a path that is neither a file nor a folder is, in words."""
+    if os.path.islink(path) and not os.path.exists(path):
+        return f"a link to {os.readlink(path)!r}, which does not exist"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    kinds = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _files_under(folder: Path, problems: list[dict]) -> list[Path]:
     """Files below ``folder``, hidden ones (a part starting with ".") left out, sorted as paths.
 
     ``os.scandir`` rather than ``Path.rglob``: no ``Path`` object and no ``stat`` per entry
     (the directory listing tells files from folders) until the end, which matters for
-    folders of thousands of transcripts. Symbolic links are followed, as ``os.walk`` with
-    ``followlinks=True`` and ``os.path.isfile`` do; unreadable folders are skipped.
+    folders of thousands of transcripts. Links are followed, but a folder is entered once,
+    through its real path where it has one (a link back up, such as one to ``.``, would repeat
+    it forever); entries that are neither
+    files nor folders (a dangling link, a FIFO), folders that cannot be read and folders named
+    like transcripts that hold none are reported in ``problems``.
     """
     found: list[tuple[str, ...]] = []
+    seen: set[tuple[int, int]] = set()
     pending: list[tuple[str, tuple[str, ...]]] = [(os.fspath(folder), ())]
-    while pending:
+    links: list[tuple[str, tuple[str, ...]]] = []  # linked folders: after every real one
+    while pending or links:
+        if not pending:
+            links.sort(reverse=True)
+            pending.append(links.pop())
         top, parts = pending.pop()
         try:
+            info = os.stat(top)
+            if (info.st_dev, info.st_ino) in seen:
+                problems.append(_problem(top, "repeated_folder", "a link to a folder already "
+                                         "read (a loop such as a link to '.'): not read again"))
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            before = len(found)
             with os.scandir(top) as entries:
                 for entry in entries:
                     if entry.name.startswith("."):
                         continue
                     if _entry_is(entry, os.DirEntry.is_dir):
-                        pending.append((entry.path, (*parts, entry.name)))
+                        todo = links if entry.is_symlink() else pending
+                        todo.append((entry.path, (*parts, entry.name)))
                     elif _entry_is(entry, os.DirEntry.is_file):
                         found.append((*parts, entry.name))
-        except OSError:
-            continue
+                    else:
+                        problems.append(_problem(entry.path, "not_a_file",
+                                                 f"skipped: {_what(entry.path)}"))
+            if parts and len(found) == before and _SUFFIX_RE.search(parts[-1]):
+                problems.append(_problem(top, "not_a_file", "a folder named like a "
+                                         "transcript file, holding no files: nothing read"))
+        except OSError as exc:
+            problems.append(_problem(top, "unreadable_folder", f"skipped: {exc.strerror}"))
     return [folder.joinpath(*parts) for parts in sorted(found)]
 
 
@@ -270,18 +335,22 @@ def _show_progress(n_files: int, progress: bool | None) -> bool:
 
 
 def _merge_twins(docs: list[ParsedTranscript], problems: list[dict]) -> tuple[list, dict]:
-    """Keep one conversation per markdown/JSON twin pair (the JSON), checking they agree."""
-    by_key: dict[tuple[str, str], dict[str, ParsedTranscript]] = {}
+    """Keep one conversation per markdown/JSON twin pair (the JSON), checking they agree.
+
+    A pair is exactly one orchestrator markdown and one orchestrator JSON export with the same
+    folder and stem; every other file is kept as it is, whatever its name.
+    """
+    by_key: dict[tuple[str, str], list[ParsedTranscript]] = {}
     keys = [twin_key(doc.path) for doc in docs]
     for key, doc in zip(keys, docs, strict=True):
-        by_key.setdefault(key, {})[doc.format] = doc
+        by_key.setdefault(key, []).append(doc)
     kept, twins = [], {}
     for key, doc in zip(keys, docs, strict=True):
-        group = by_key[key]
-        md, js = group.get("attractors-md"), group.get("attractors-json")
-        if md is None or js is None:
+        pair = _twin_pair(by_key[key])
+        if pair is None:
             kept.append(doc)
-        elif doc is js:
+        elif doc is pair[1]:
+            md, js = pair
             kept.append(js)
             twins[js.path] = md.path
             _compare_twins(md, js, problems)
@@ -289,6 +358,15 @@ def _merge_twins(docs: list[ParsedTranscript], problems: list[dict]) -> tuple[li
             known = {p["kind"] for p in js.problems}
             problems.extend(p for p in md.problems if p["kind"] not in known)
     return kept, twins
+
+
+def _twin_pair(group: list[ParsedTranscript]
+               ) -> tuple[ParsedTranscript, ParsedTranscript] | None:
+    mds = [d for d in group if d.format == "attractors-md"]
+    jss = [d for d in group if d.format == "attractors-json"]
+    if len(mds) == 1 and len(jss) == 1 and mds[0].path != jss[0].path:
+        return mds[0], jss[0]
+    return None
 
 
 def _compare_twins(md: ParsedTranscript, js: ParsedTranscript, problems: list[dict]) -> None:
@@ -312,33 +390,70 @@ def _compare_twins(md: ParsedTranscript, js: ParsedTranscript, problems: list[di
             return
 
 
-def _conversation_ids(docs: list[ParsedTranscript]) -> list[str]:
-    """Stable ids from file names; where two stems collide, add parent folders until unique."""
+def _conversation_ids(docs: list[ParsedTranscript]) -> tuple[list[str], list[dict]]:
+    """Unique, stable ids from file names, and a problem row for each id that had to change.
+
+    The stem (or, for a file of several conversations, the name the reader gave each); where
+    two files of one folder share it (``run.md`` beside an unrelated ``run.json``, or a stem
+    equal to a conversation's name in another file) the file name with its suffix instead;
+    where ids still collide, parent folders are added until they differ; as a last resort a
+    number. Ids are unique, always: a conversation is only ever one conversation.
+    """
     stems = [d.name or twin_key(d.path)[1] for d in docs]
     if len(set(stems)) == len(stems):  # the common case, without a Path per file
-        return stems
+        return stems, []
     paths = [Path(d.path) for d in docs]
-    stems = [d.name or p.stem for d, p in zip(docs, paths, strict=True)]  # name: one of several
+    stems = [d.name or p.stem for d, p in zip(docs, paths, strict=True)]
+    local = _clashing([f"{p.parent}/{s}" for p, s in zip(paths, stems, strict=True)])
+    stems = [_with_file_name(s, docs[i], paths[i]) if i in local else s
+             for i, s in enumerate(stems)]
+    ids = _with_folders(paths, stems)
+    problems = [_problem(docs[i].path, "id_collision", "another file of this folder has the "
+                         f"same name but for its suffix: conversation id {ids[i]!r}")
+                for i in sorted(local)]
+    counter: dict[str, int] = {}
+    for i in sorted(_clashing(ids)):  # still equal: number them in file order
+        counter[ids[i]] = counter.get(ids[i], 0) + 1
+        ids[i] = f"{ids[i]}~{counter[ids[i]]}"
+        problems.append(_problem(docs[i].path, "id_collision", f"conversation id {ids[i]!r}"))
+    return ids, problems
+
+
+def _clashing(ids: list[str]) -> set[int]:
+    seen: dict[str, list[int]] = {}
+    for i, cid in enumerate(ids):
+        seen.setdefault(cid, []).append(i)
+    return {i for group in seen.values() if len(group) > 1 for i in group}
+
+
+def _with_folders(paths: list[Path], stems: list[str]) -> list[str]:
+    folders = [[part for part in p.parent.parts if part != p.anchor] for p in paths]
     depth = [0] * len(paths)
     while True:
-        ids = ["/".join([*p.parent.parts[len(p.parent.parts) - k:], s]) if k else s
-               for p, s, k in zip(paths, stems, depth, strict=True)]
-        seen: dict[str, list[int]] = {}
-        for i, cid in enumerate(ids):
-            seen.setdefault(cid, []).append(i)
-        clashes = [i for group in seen.values() if len(group) > 1 for i in group
-                   if depth[i] < len(paths[i].parent.parts)]
+        ids = ["/".join([*f[len(f) - k:], s]) if k else s
+               for f, s, k in zip(folders, stems, depth, strict=True)]
+        clashes = [i for i in _clashing(ids) if depth[i] < len(folders[i])]
         if not clashes:
             return ids
         for i in clashes:
             depth[i] += 1
 
 
+def _with_file_name(stem: str, doc: ParsedTranscript, path: Path) -> str:
+    """The file name in place of its stem (``run`` -> ``run.md``; ``log#3`` -> ``log.jsonl#3``;
+    a ConvoKit conversation ``c1`` -> ``utterances.jsonl#c1``)."""
+    if doc.name is None:
+        return path.name
+    rest = doc.name[len(path.stem):] if doc.name.startswith(f"{path.stem}#") else f"#{doc.name}"
+    return f"{path.name}{rest}"
+
+
 def _build(chunks: list[ChunkResult], problems: list[dict]) -> Corpus:
     docs = [doc for chunk in chunks for doc in chunk.docs]
     counts = [n for chunk in chunks for n in chunk.counts]
     twins = {md: js for chunk in chunks for md, js in chunk.twins.items()}
-    ids = _conversation_ids(docs)
+    ids, id_problems = _conversation_ids(docs)
+    problems.extend(id_problems)
     order = sorted(range(len(docs)), key=ids.__getitem__)
     messages = assemble_messages([c.messages for c in chunks], ids, counts, order)
     # The chunks drop the docs' message columns (they travel as one table), so the count of

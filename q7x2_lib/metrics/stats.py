@@ -202,6 +202,10 @@ def percentile_interval(
     NaN where every replicate is NaN.
     """
     _check_ci(ci)
+    replicates = np.asarray(replicates, dtype=float)
+    if replicates.size == 0:  # no replicates, or no groups: an interval of nothing is NaN
+        shape = replicates.shape[:axis] + replicates.shape[axis + 1:]
+        return np.full(shape, np.nan), np.full(shape, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as intended
         low, high = np.nanquantile(replicates, [(1 - ci) / 2, (1 + ci) / 2], axis=axis)
@@ -294,7 +298,7 @@ def describe_groups(
     by = [by] if isinstance(by, str) else list(by)
     clean = frame.loc[frame[value].notna(), [*by, value]].astype({value: float})
     quant = clean.groupby(by, sort=True, observed=True, dropna=False)[value].quantile(
-        [0.25, 0.5, 0.75]).unstack().reset_index(drop=True)
+        [0.25, 0.5, 0.75]).unstack().reset_index(drop=True).reindex(columns=[0.25, 0.5, 0.75])
     return boot[[*by, "n"]].assign(
         median=quant[0.5].to_numpy(), q25=quant[0.25].to_numpy(), q75=quant[0.75].to_numpy(),
         mean=boot["estimate"], mean_low=boot["ci_low"], mean_high=boot["ci_high"],

@@ -613,7 +613,8 @@ def model_matrix(
                              unit=unit, include_seed=include_seed).set_index("conversation_id")
     ids = roles["conversation_id"]
     frame = roles.assign(
-        share=(ids.map(opener_words) / ids.map(totals).replace(0, np.nan)).astype(float),
+        share=(ids.map(opener_words).astype(float)
+               / ids.map(totals).astype(float).replace(0, np.nan)),
         collapse_turn=ids.map(collapse["collapse_turn"]).astype(float))
     out = frame.groupby(["opener", "responder"], sort=True).agg(
         n_conversations=("conversation_id", "size"), opener_share=("share", "mean"),

@@ -163,12 +163,16 @@ def test_twins_beside_a_third_file_of_the_same_stem(tmp_path: Path) -> None:
     _write_twins(tmp_path, "run", conv)
     other = {**conv, "messages": [*conv["messages"][:2], {**conv["messages"][2], "content": "y"},
                                   conv["messages"][3]]}
-    (tmp_path / "run.txt").write_text(to_json(other), encoding="utf-8")  # merged instead
+    (tmp_path / "run.txt").write_text(to_json(other), encoding="utf-8")  # a second JSON
     _write_twins(tmp_path, "solo", conv)
     (tmp_path / "solo.json").unlink()
     _assert_same_corpus(tmp_path)
-    problems = q7.read_corpus(tmp_path).problems
-    assert problems.loc[problems["kind"] == "twin_mismatch", "line"].tolist() == [20]
+    read = q7.read_corpus(tmp_path)
+    # Two JSON exports and one markdown of one stem are no twin pair: all three are kept.
+    assert read.conversations["conversation_id"].tolist() == [
+        "run.json", "run.md", "run.txt", "solo"]
+    assert "twin_mismatch" not in set(read.problems["kind"])
+    assert (read.problems["kind"] == "id_collision").sum() == 3
 
 
 def test_the_golden_fixtures_read_as_every_file_alone() -> None:
@@ -211,17 +215,24 @@ def _files_by_walk(folder: Path) -> list[Path]:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
-def test_listing_a_folder_follows_links_and_skips_hidden_entries(tmp_path: Path) -> None:
+def test_listing_a_folder_follows_links_once_and_skips_hidden_entries(tmp_path: Path) -> None:
     for rel in ("a/x.md", "a/b/y.md", ".hidden/z.md", "a/.h.md", "c/w.json"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     os.symlink(tmp_path / "a", tmp_path / "c" / "link")
     os.symlink(tmp_path / "a" / "x.md", tmp_path / "file.md")
     os.symlink(tmp_path / "nowhere", tmp_path / "broken.md")
-    assert corpus._files_under(tmp_path) == _files_by_walk(tmp_path)
-    assert len(corpus._files_under(tmp_path)) == 6
+    os.symlink(tmp_path, tmp_path / "a" / "up")  # a loop
+    problems: list[dict] = []
+    files = corpus._files_under(tmp_path, problems)
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "a/b/y.md", "a/x.md", "c/w.json", "file.md"]
+    assert sorted((Path(p["source"]).name, p["kind"]) for p in problems) == [
+        ("broken.md", "not_a_file"), ("link", "repeated_folder"), ("up", "repeated_folder")]
     shutil.rmtree(tmp_path / "c")
-    assert corpus._files_under(tmp_path) == _files_by_walk(tmp_path)
+    (tmp_path / "a" / "up").unlink()
+    assert corpus._files_under(tmp_path, []) == [
+        f for f in _files_by_walk(tmp_path) if f.name != "broken.md"]
 
 
 # --- columns --------------------------------------------------------------------------------

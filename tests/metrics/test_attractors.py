@@ -219,7 +219,7 @@ def test_recurrence_matrix():
 
 def test_recurrence_matrix_unknown_conversation():
     m = make_messages({"c": _conv(["x"])})
-    with pytest.raises(ValueError, match="conversation_id: got 'nope'; expected one in messages"):
+    with pytest.raises(ValueError, match="conversation_id: got 'nope'; expected a conversation"):
         recurrence_matrix(m, conversation_id="nope")
 
 

@@ -291,9 +291,13 @@ def test_topics_separate_two_vocabularies_deterministically():
     assert_allclose(by_turn.groupby("turn")["mean_share"].sum(), 1.0)
 
 
-def test_too_many_topics_is_explained():
-    with pytest.raises(ValueError, match="n_topics: got .*; expected at most"):
-        topics(_two_topic_corpus(), n_topics=50)
+def test_more_topics_than_the_corpus_has_gives_as_many_as_it_can():
+    corpus = _two_topic_corpus()
+    vectors = message_vectors(corpus)
+    found = topics(corpus, n_topics=50, vectors=vectors)
+    assert found.words["topic"].max() == min(vectors.matrix.shape)
+    none = topics(corpus.iloc[:0])
+    assert none.words.empty and none.weights.empty
 
 
 # --- vocabulary novelty ----------------------------------------------------------------------

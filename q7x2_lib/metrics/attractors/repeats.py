@@ -45,6 +45,8 @@ _CHUNK_CHARS = 1 << 21  # characters of normal forms per chunk of conversations:
 def _chunks(m: pd.DataFrame, pos: np.ndarray) -> list[tuple[int, int]]:
     """Row ranges of whole conversations, each about ``_CHUNK_CHARS`` characters of text."""
     starts = np.flatnonzero(pos == 0)
+    if not len(starts):
+        return []
     chars = np.cumsum(m["text"].str.len().to_numpy(dtype=np.int64, na_value=0))
     chars_before = np.r_[0, chars][starts]
     bounds, first = [], 0
@@ -251,8 +253,8 @@ def recurrence_matrix(
     m = m[m["conversation_id"] == conversation_id]
     if m.empty:
         known = ", ".join(map(str, list(dict.fromkeys(messages["conversation_id"]))[:5]))
-        raise ValueError(f"conversation_id: got {conversation_id!r}; expected one in messages "
-                         f"(the first five: {known})")
+        raise ValueError(f"conversation_id: got {conversation_id!r}; expected a conversation "
+                         f"with messages other than the seed (the first five: {known})")
     codes, forms = pd.factorize(m["text"].map(normal_form))
     grams = char_ngram_matrix(list(forms), ngram).astype(np.float64)
     inter = (grams @ grams.T).toarray()

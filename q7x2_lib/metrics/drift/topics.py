@@ -38,6 +38,9 @@ def topics(
     result depends on the messages only. Topic ``k`` is labelled ``"k: w1, w2, w3"`` with its
     three top words.
 
+    A corpus with fewer messages or terms than ``n_topics`` gives as many topics as it has
+    (none for a corpus without words).
+
     Returns
     -------
     Topics
@@ -49,15 +52,22 @@ def topics(
     check_positive_int("n_topics", n_topics)
     check_positive_int("n_top_words", n_top_words)
     vec = vectors if vectors is not None else message_vectors(messages, include_seed=include_seed)
-    if n_topics > min(vec.matrix.shape):
-        raise ValueError(f"n_topics: got {n_topics}; expected at most min(messages, terms) = "
-                         f"{min(vec.matrix.shape)} for this corpus")
+    # A corpus of few messages or terms has fewer topics to give: as many as it can.
+    n_topics = min(n_topics, *vec.matrix.shape)
+    if n_topics == 0:
+        return _no_topics(vec.index)
     model = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=max_iter)
     activation = model.fit_transform(vec.matrix)
     words = _topic_words(model.components_, vec.terms, n_top_words)
     labels = [f"{k}: " + ", ".join(words.loc[words["topic"] == k, "word"].head(3))
               for k in range(1, n_topics + 1)]
     return Topics(words=words, weights=_topic_weights(vec.index, activation, labels))
+
+
+def _no_topics(index: pd.DataFrame) -> Topics:
+    words = pd.DataFrame({"topic": pd.Series(dtype="int64"), "rank": pd.Series(dtype="int64"),
+                          "word": pd.Series(dtype="string"), "weight": pd.Series(dtype=float)})
+    return Topics(words=words, weights=_topic_weights(index.iloc[:0], np.zeros((0, 0)), []))
 
 
 def _topic_words(components: np.ndarray, terms: np.ndarray, n_top: int) -> pd.DataFrame:
