@@ -7,11 +7,12 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..io.parquet import MANIFEST, MESSAGES_DIR, read_manifest, restore_dtypes
+from ..io.parquet import MANIFEST, MESSAGES_DIR, read_manifest, restore_dtypes, verify_part
 
 __all__ = ["PER_CONVERSATION_METRICS", "compute_metrics", "per_conversation_metrics"]
 
@@ -132,7 +133,10 @@ def _first_conversation(parts: Any, dtypes: dict[str, str], client: Any) -> pd.D
 
 def _manifest(folder: str) -> dict:
     if "://" not in folder:
-        return read_manifest(folder)
+        manifest = read_manifest(folder)
+        for part in manifest["messages_parts"]:  # the files Dask will read are the cache's
+            verify_part(Path(folder), part)
+        return manifest
     import fsspec  # comes with dask
 
     with fsspec.open(f"{folder}/{MANIFEST}", "rt", encoding="utf-8") as f:

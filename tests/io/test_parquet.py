@@ -83,7 +83,7 @@ def test_an_earlier_cache_is_replaced_and_other_folders_are_refused(tmp_path: Pa
         raw.to_parquet(tmp_path / "other")
     with pytest.raises(ValueError, match="is a file"):
         raw.to_parquet(tmp_path / "other" / "notes.txt")
-    with pytest.raises(ValueError, match="rows_per_part must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="rows_per_part: got 0; expected an integer >= 1"):
         raw.to_parquet(tmp_path / "new", rows_per_part=0)
 
 
@@ -102,3 +102,74 @@ def test_an_empty_corpus_round_trips(tmp_path: Path) -> None:
     corpus = q7.read_corpus(FIXTURES / "invalid" / "latin1.md", errors="skip")
     assert corpus.messages.empty
     _assert_same(corpus, q7.read_corpus(corpus.to_parquet(tmp_path / "cache")))
+
+
+# --- a cache that is not what was written is refused, naming the file ------------------------
+
+
+def _two_caches(tmp_path: Path) -> tuple[Path, Path]:
+    raw = q7.read_corpus(q7.RAW_DIR)
+    a, b = tmp_path / "a", tmp_path / "b"
+    raw.to_parquet(a, rows_per_part=60)
+    q7.read_corpus(sorted(q7.RAW_DIR.iterdir())[2:]).to_parquet(b, rows_per_part=60)
+    return a, b
+
+
+def test_a_missing_part_is_refused_naming_it(tmp_path: Path) -> None:
+    a, _ = _two_caches(tmp_path)
+    (a / "messages" / "part-00001.parquet").unlink()
+    with pytest.raises(q7.TranscriptParseError, match=r"lists messages/part-00001.parquet but "
+                                                      r"it is missing") as exc:
+        q7.read_corpus(a)
+    assert exc.value.path.endswith("part-00001.parquet")
+
+
+def test_a_part_from_another_cache_is_refused(tmp_path: Path) -> None:
+    a, b = _two_caches(tmp_path)
+    shutil.copy(b / "messages" / "part-00000.parquet", a / "messages" / "part-00000.parquet")
+    with pytest.raises(q7.TranscriptParseError, match="SHA-256 differs"):
+        q7.read_corpus(a)
+    a2, b2 = _two_caches(tmp_path / "again")
+    shutil.copy(b2 / "conversations.parquet", a2 / "conversations.parquet")
+    with pytest.raises(q7.TranscriptParseError, match="conversations.parquet is not the file"):
+        q7.read_corpus(a2)
+
+
+def test_a_truncated_part_is_refused(tmp_path: Path) -> None:
+    a, _ = _two_caches(tmp_path)
+    part = a / "messages" / "part-00000.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    with pytest.raises(q7.TranscriptParseError, match="part-00000.parquet"):
+        q7.read_corpus(a)
+
+
+def test_rewriting_is_atomic_and_keeps_the_old_cache_when_the_write_fails(tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    a, _ = _two_caches(tmp_path)
+    before = q7.read_corpus(a)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parquet, "_write_table", boom)
+    with pytest.raises(OSError, match="disk full"):
+        q7.read_corpus(q7.RAW_DIR).to_parquet(a)
+    _assert_same(before, q7.read_corpus(a))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no temporary left
+
+
+def test_files_of_ones_own_in_a_cache_folder_are_never_deleted(tmp_path: Path) -> None:
+    a, _ = _two_caches(tmp_path)
+    (a / "my notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"also holds files q7x2 did not write \(my notes.txt\)"):
+        q7.read_corpus(q7.RAW_DIR).to_parquet(a)
+    assert (a / "my notes.txt").read_text() == "mine"
+
+
+def test_a_cache_folder_without_its_manifest_says_so(tmp_path: Path) -> None:
+    a, _ = _two_caches(tmp_path)
+    (a / "q7x2.json").unlink()
+    corpus = q7.read_corpus(a, errors="skip")
+    assert len(corpus) == 0
+    assert set(corpus.problems["kind"]) == {"unreadable_file"}
+    assert corpus.problems["detail"].str.contains("a Parquet file, not a transcript").all()

@@ -143,6 +143,11 @@ def decode_text(data: bytes, path: str | os.PathLike[str]) -> str:
         what = "the file is empty" if not data else "the file holds only whitespace"
         line = data.count(b"\n") + 1 if data else 1
         raise TranscriptParseError(f"{what}: expected a transcript", path, line)
+    if data.startswith(b"PAR1"):
+        raise TranscriptParseError(
+            "a Parquet file, not a transcript: part of a q7x2 cache folder without its q7x2.json "
+            "manifest (a write that did not finish?); read the cache folder, or rebuild it",
+            path, 1)
     nul = data.find(b"\x00")
     if nul != -1:
         raise TranscriptParseError(
