@@ -8,6 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORPUS ?=
 OUT ?=
+# CORPUS and OUT reach the q7x2 command as they were typed: make does not expand $(...) in them
+# and no shell reads them as code (they travel in the environment, quoted where used).
+override CORPUS := $(value CORPUS)
+override OUT := $(value OUT)
+export CORPUS OUT CODE
 
 # Keep Jupyter, IPython and matplotlib state inside the project: register nothing in $HOME.
 export JUPYTER_CONFIG_DIR := $(CURDIR)/$(VENV)/etc/jupyter
@@ -36,7 +41,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 figures: $(STAMP) ## run every notebook (papermill) and write figures/; CORPUS=<path> OUT=<dir> for another corpus
-	$(BIN)/q7x2 figures $(if $(CORPUS),--corpus "$(CORPUS)") $(if $(OUT),--out "$(OUT)")
+	$(BIN)/q7x2 figures $${CORPUS:+--corpus "$$CORPUS"} $${OUT:+--out "$$OUT"}
 
 test: lint unit nbval ## lint, unit tests, and nbval against the committed notebook outputs
 
@@ -69,11 +74,13 @@ distclean: clean ## also remove .venv
 
 # --- reports and the browser test ---------------------------------------------------------
 CODE ?= fold
+override CODE := $(value CODE)
 BROWSER_STAMP := $(VENV)/.installed-browser
 .PHONY: report test-browser
 
 report: $(STAMP) ## notebooks as self-contained HTML in reports/; CORPUS= OUT=: run, then OUT/reports; CODE=hide
-	$(BIN)/q7x2 report $(if $(CORPUS),--corpus "$(CORPUS)") $(if $(OUT),--out "$(OUT)") --$(CODE)-code
+	@case "$$CODE" in fold|hide|show) ;; *) echo "make report: CODE must be fold, hide or show" >&2; exit 2;; esac
+	$(BIN)/q7x2 report $${CORPUS:+--corpus "$$CORPUS"} $${OUT:+--out "$$OUT"} "--$$CODE-code"
 
 $(BROWSER_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[browser]'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -33,11 +34,22 @@ def _info(args: argparse.Namespace) -> int:
 
     corpus = read_corpus(args.source, errors="skip")
     with pd.option_context("display.width", 120, "display.max_colwidth", 80):
-        print(corpus.summary().to_string())
+        print(_printable(corpus.summary().to_string()))
         if len(corpus.problems):
             print()
-            print(corpus.problems.to_string(index=False))
+            print(_printable(corpus.problems.to_string(index=False)))
     return 0
+
+
+# Control characters (terminal escapes among them) and the marks that reorder text on screen:
+# shown as escapes, so a file or block name cannot drive the terminal or disguise itself.
+_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                             "\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with every control character and bidirectional mark shown as an escape."""
+    return _UNPRINTABLE_RE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,9 +82,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``q7x2`` console script."""
+    """Entry point of the ``q7x2`` console script: a refused argument or an unreadable corpus
+    is one line on stderr and exit status 2, not a traceback."""
     args = _parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"q7x2 {args.command}: {_printable(str(exc))}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, resolve_path
+from .._core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 __all__ = ["CODE_MODES", "REPORTS_DIR", "notebook_html", "run_reports", "write_reports"]
 
@@ -87,11 +87,11 @@ def run_reports(
     :func:`q7x2_lib.runner.run_notebooks`) and the reports go to ``out/reports``, beside
     ``out/figures``.
     """
-    from .runner import list_notebooks, run_notebooks
+    from .runner import list_notebooks, output_folder, run_notebooks
 
     _check_code(code)
     if corpus is None and out is None:
         return write_reports(list_notebooks(notebooks_dir, only), REPORTS_DIR, code=code)
+    target = output_folder(out) / "reports"  # refused before anything runs
     books = run_notebooks(corpus=corpus, out=out, only=only, notebooks_dir=notebooks_dir)
-    target = resolve_path(out if out is not None else "runs/latest") / "reports"
     return write_reports(books, target, code=code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -10,11 +11,15 @@ from pathlib import Path
 
 import nbformat
 
-from .._core.paths import FIGURES_DIR, NOTEBOOKS_DIR, resolve_path
+from .._core.paths import FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT
 
-__all__ = ["list_notebooks", "run_notebooks", "strip_volatile"]
+__all__ = ["PROTECTED", "list_notebooks", "output_folder", "run_notebooks", "strip_volatile"]
 
 KERNEL = "python3"
+#: Folders of the project a run may never write into: what is committed, and the environment.
+PROTECTED = ("notebooks", "figures", "data", "q7x2_lib", "tests", "benchmarks", ".ci", ".git",
+             ".venv")
+DEFAULT_OUT = "runs/latest"
 _VOLATILE_CELL_KEYS = ("papermill", "execution", "collapsed", "scrolled")
 
 
@@ -39,6 +44,32 @@ def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def output_folder(out: str | os.PathLike[str] | None) -> Path:
+    """The folder a run on another corpus writes to, absolute; refused if it is unsafe.
+
+    A relative ``out`` is relative to the working directory, as in a shell (``None``: the
+    project's ``runs/latest``). Refused, with the reason: an empty name, the project folder
+    itself (a run there would write over the committed ``figures/``), and any folder in or
+    under one of ``PROTECTED`` (committed notebooks, figures, data, code, the environment).
+    """
+    if out is None:
+        return PROJECT_ROOT / DEFAULT_OUT
+    if not str(out).strip():
+        raise ValueError("out: got an empty folder name; expected a folder for the run, e.g. "
+                         "runs/mine (an empty name would be the working directory)")
+    target = Path(out).expanduser().resolve()
+    root = PROJECT_ROOT.resolve()
+    if target == root:
+        raise ValueError(f"out: got {str(out)!r}, the project folder itself: a run there would "
+                         "write over the committed figures/; choose e.g. runs/mine")
+    for name in PROTECTED:
+        folder = root / name
+        if target == folder or folder in target.parents:
+            raise ValueError(f"out: got {str(out)!r}, inside the project's {name}/, which a run "
+                             "must not write over; choose a folder such as runs/mine")
+    return target
+
+
 def run_notebooks(
     *, corpus: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] | None = None,
     only: Sequence[str] = (), notebooks_dir: Path = NOTEBOOKS_DIR,
@@ -56,8 +87,12 @@ def run_notebooks(
     canonical = corpus is None and out is None
     params: dict[str, str] = {}
     target_dir = Path(notebooks_dir)
+    if corpus is not None and not os.path.lexists(corpus) and not glob.glob(str(corpus),
+                                                                             recursive=True):
+        raise FileNotFoundError(f"corpus: {str(corpus)!r} is not a file, folder or matching "
+                                "pattern (a relative path is relative to the working directory)")
     if not canonical:
-        target_dir = resolve_path(out if out is not None else "runs/latest")
+        target_dir = output_folder(out)
         # A corpus given on the command line is relative to where the command runs.
         params = {"corpus": str(Path(corpus).resolve()) if corpus else "data/raw",
                   "output_dir": str(target_dir / "figures")}
