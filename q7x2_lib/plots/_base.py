@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from .._core.paths import resolve_path
 
@@ -44,7 +45,10 @@ _RC = {
     "savefig.dpi": 150,
     "axes.titleweight": "bold",
     "legend.frameon": False,
+    # Transcript text (names, titles, words) is drawn as written: "$5 and $10" is not math.
+    "text.parse_math": False,
 }
+_LITERAL = {"text.parse_math": False}
 
 
 def set_theme() -> None:
@@ -103,7 +107,7 @@ def save_figure(
     for fmt in formats:
         path = out / f"{name}.{fmt}"
         metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-        with mpl.rc_context({"svg.hashsalt": "q7x2"}):
+        with mpl.rc_context({"svg.hashsalt": "q7x2", **_LITERAL}):
             fig.savefig(path, format=fmt, metadata=metadata, bbox_inches="tight")
 
 
@@ -120,6 +124,26 @@ def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, fl
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
+
+
+def _draw_literally(fig: Figure) -> None:
+    """Every text of ``fig`` drawn as written, never as mathtext, whatever rcParams say later.
+
+    matplotlib's own log-axis labels are mathtext (``$10^{2}$``): they become plain numbers.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), mpl.ticker.LogFormatterMathtext):
+                axis.set_major_formatter(mpl.ticker.FuncFormatter(_plain_number))
+            if isinstance(axis.get_minor_formatter(), mpl.ticker.LogFormatterMathtext):
+                axis.set_minor_formatter(mpl.ticker.NullFormatter())
+            axis.get_major_ticks()  # make the tick labels now, so that they are covered too
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
+def _plain_number(value: float, _pos: object = None) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def plot_function(old: str | None = None) -> Callable[[F], F]:
@@ -145,11 +169,13 @@ def plot_function(old: str | None = None) -> Callable[[F], F]:
                               DeprecationWarning, stacklevel=2)
                 kwargs["data"] = kwargs.pop(old)
             props = {k: kwargs.pop(k) for k in list(kwargs) if k not in params}
-            out = func(*args, **kwargs)
-            axes = out.axes if isinstance(out, Figure) else [out]
-            for ax in axes:
-                if props and ax.get_visible() and ax.get_label() != "<colorbar>":
-                    ax.set(**props)
+            with mpl.rc_context(_LITERAL):
+                out = func(*args, **kwargs)
+                axes = out.axes if isinstance(out, Figure) else [out]
+                for ax in axes:
+                    if props and ax.get_visible() and ax.get_label() != "<colorbar>":
+                        ax.set(**props)
+                _draw_literally(out if isinstance(out, Figure) else out.figure)
             return out
         return wrapper  # type: ignore[return-value]
     return decorate
