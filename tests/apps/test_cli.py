@@ -19,10 +19,13 @@ def test_info_prints_the_summary_and_each_problem(tmp_path: Path, capsys) -> Non
     out = capsys.readouterr().out
     assert "conversations" in out and "messages" in out
     assert "bad.md" in out  # the unreadable file is a problem row, named
-    rows = dict(line.split(None, 1) for line in out.splitlines()[2:8])
+    summary = out.split("\n\n")[0].splitlines()[2:]
+    rows = dict(line.rsplit(None, 1) for line in summary)
     assert rows["conversations"].strip() == "1"
     assert rows["messages"].strip() == "5"
     assert rows["problems"].strip() == "1"
+    assert rows["unreadable files"].strip() == "1"
+    assert rows["failed runs"].strip() == "0"
 
 
 def test_figures_on_another_corpus_writes_notebook_and_figures_to_out(tmp_path: Path,

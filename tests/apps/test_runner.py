@@ -47,6 +47,7 @@ def test_strip_volatile_drops_timestamps_and_keeps_the_rest() -> None:
 def test_a_run_on_another_corpus_writes_to_out_and_leaves_the_notebook(tmp_path: Path) -> None:
     books, out = tmp_path / "books", tmp_path / "out"
     books.mkdir()
+    (tmp_path / "my corpus").mkdir()
     source = _tiny_notebook(books, "00-tiny.ipynb")
     before = source.read_bytes()
     written = run_notebooks(corpus=tmp_path / "my corpus", out=out, notebooks_dir=books)
