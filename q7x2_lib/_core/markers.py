@@ -8,14 +8,17 @@ __all__ = ["END_MARKER_RE", "ends_with_end_marker", "is_end_marker_only", "strip
 
 # One marker: "[END]", any case, optionally "[END OF CONVERSATION]", "[END CHAT]", "[ end ]", with
 # markdown emphasis or code ticks around it ("**[END]**", "`[END]`") and trailing punctuation.
+# Linear time on any text: every run is possessive (``*+``), so nothing is tried twice, and a
+# marker starts only where a run of emphasis characters starts (the lookbehind), so that a long
+# run of "*" or "~" is scanned once, not once from each of its characters.
 _MARKER = (
-    r"[*_`~]*\[\s*end"
-    r"(?:[\s_-]*(?:of[\s_-]+)?(?:the[\s_-]+)?(?:conversation|chat|session|dialogue))?"
-    r"\s*\.?\s*\][*_`~]*[.!]?"
+    r"[*_`~]*+\[\s*+end"
+    r"(?:[\s_-]*+(?:of[\s_-]+)?(?:the[\s_-]+)?(?:conversation|chat|session|dialogue))?"
+    r"\s*+\.?\s*+\][*_`~]*+[.!]?"
 )
-END_MARKER_RE = re.compile(_MARKER, re.IGNORECASE)
-_ONLY_MARKERS_RE = re.compile(rf"\s*(?:{_MARKER}\s*)+", re.IGNORECASE)
-_ENDS_WITH_RE = re.compile(rf"{_MARKER}\s*\Z", re.IGNORECASE)
+END_MARKER_RE = re.compile(rf"(?<![*_`~]){_MARKER}", re.IGNORECASE)
+_ONLY_MARKERS_RE = re.compile(rf"(?<!\s)\s*+(?:{_MARKER}\s*+)+", re.IGNORECASE)
+_ENDS_WITH_RE = re.compile(rf"(?<![*_`~]){_MARKER}\s*+\Z", re.IGNORECASE)
 
 
 def is_end_marker_only(text: str) -> bool:

@@ -23,11 +23,13 @@ __all__ = [
 ]
 
 _FENCE_RE = re.compile(r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})")
-_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<body>.*?)[ \t#]*$")
+_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<body>.*)$")  # closing #s: _heading
 _RULE_RE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ITEM_RE = re.compile(r"^[ \t]*(?:(?P<bullet>[-*+])|(?P<number>\d{1,9})[.)])[ \t]+(?P<body>.*)$")
 _QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?(?P<body>.*)$")
-_CODE_SPAN_RE = re.compile(r"(?P<ticks>`+)(?P<code>.+?)(?P=ticks)")
+# A span opens where a run of backticks starts and closes at a run of the same length: a long
+# run is scanned once (lookbehind, possessive), so the search stays linear in the text.
+_CODE_SPAN_RE = re.compile(r"(?<!`)(?P<ticks>`++)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)")
 # Applied to text that is already HTML-escaped: the groups can hold no '<', '>', '"' or "'".
 _INLINE = (
     (re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"), r"<strong>\1</strong>"),
@@ -89,7 +91,7 @@ def _block(lines: list[str], i: int) -> tuple[str, int]:
         return (f'<pre style="white-space:pre-wrap;margin:.3em 0;padding:.4em;'
                 f'background:{_SURFACE}"><code>{code}</code></pre>', end + 1)
     if heading := _HEADING_RE.match(line):
-        bold = _inline(heading["body"])
+        bold = _inline(_heading(heading["body"]))
         return f'<div style="margin:.3em 0"><strong>{bold}</strong></div>', i + 1
     if _RULE_RE.match(line):
         return '<hr style="margin:.4em 0">', i + 1
@@ -124,6 +126,13 @@ def _run(lines: list[str], i: int, pattern: re.Pattern[str] | None) -> list:
 
 def _starts_block(line: str) -> bool:
     return any(p.match(line) for p in (_FENCE_RE, _HEADING_RE, _RULE_RE, _ITEM_RE, _QUOTE_RE))
+
+
+def _heading(body: str) -> str:
+    """A heading's text without its optional closing ``#`` run (which follows a space)."""
+    body = body.rstrip(" \t")
+    bare = body.rstrip("#")
+    return bare.rstrip(" \t") if not bare or bare[-1] in " \t" else body
 
 
 def render_markdown(text: str) -> str:

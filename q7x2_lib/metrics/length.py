@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 UNITS = {"words": "n_words", "chars": "n_chars"}
+#: Messages a Theil–Sen fit uses at most per conversation (see :func:`decay_fit`).
+MAX_FIT_POINTS = 2_000
 _REQUIRED = ("conversation_id", "turn", "speaker", "model", "n_words", "n_chars", "is_seed")
 _KEYS = ["conversation_id", "turn"]
 _ROLE_COLUMNS = ("opener", "responder", "opener_model", "responder_model")
@@ -184,7 +186,7 @@ def _half_life(rate: np.ndarray) -> np.ndarray:
 @by_conversation
 def decay_fit(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
-    n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
+    n_boot: int = 1000, ci: float = 0.95, seed: int = 0, max_points: int = MAX_FIT_POINTS,
 ) -> pd.DataFrame:
     """Robust exponential decay of message length per conversation.
 
@@ -193,21 +195,46 @@ def decay_fit(
     The interval is a percentile bootstrap over messages (resampled with replacement, the
     Theil–Sen slope recomputed).
 
+    Theil–Sen compares every pair of messages, so its cost grows with the square of a
+    conversation's length: a conversation of more than ``max_points`` messages is fitted on
+    ``max_points`` of them, evenly spaced along it (the same line, estimated from fewer points:
+    a wider interval). ``n_fitted`` says how many were used.
+
     Returns
     -------
     DataFrame
-        ``conversation_id``, ``n_messages``, ``intercept``, ``slope``, ``decay_rate``,
+        ``conversation_id``, ``n_messages``, ``n_fitted``, ``intercept``, ``slope``, ``decay_rate``,
         ``rate_low``, ``rate_high``, ``half_life`` (turns; ``inf`` when the rate is 0 or negative:
         length never halves), ``half_life_low``, ``half_life_high``, ``decays`` (rate > 0).
         Rate columns are NaN for conversations with fewer than two kept messages.
     """
+    check_positive_int("max_points", max_points)
     lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
-    return _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed)
+    return _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed, max_points=max_points)
 
 
-def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int) -> pd.DataFrame:
+def _evenly_spaced(lengths: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """At most ``max_points`` messages of each conversation, evenly spaced along it."""
+    n, pos = lengths["n_messages"].to_numpy(), lengths["position"].to_numpy()
+    long = n > max_points
+    if not long.any():
+        return lengths
+    keep = ~long
+    for size in np.unique(n[long]):
+        picked = np.zeros(size, dtype=bool)
+        picked[np.round(np.linspace(0, size - 1, max_points)).astype(np.int64)] = True
+        rows = n == size
+        keep[rows] = picked[pos[rows]]
+    return lengths.loc[keep]
+
+
+def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int,
+               max_points: int | None = None) -> pd.DataFrame:
     """:func:`decay_fit` from a :func:`message_lengths` table."""
-    codes, ids = pd.factorize(lengths["conversation_id"], sort=True)
+    codes_all, ids = pd.factorize(lengths["conversation_id"], sort=True)
+    n_messages = np.bincount(codes_all, minlength=len(ids)).astype("int64")
+    lengths = _evenly_spaced(lengths, MAX_FIT_POINTS if max_points is None else max_points)
+    codes = pd.Index(ids).get_indexer(lengths["conversation_id"])
     x, y = lengths["turn"].to_numpy(float), np.log1p(lengths["length"].to_numpy(float))
     slope, intercept = theil_sen(x, y, codes, n_groups=len(ids))
     reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed)
@@ -216,7 +243,8 @@ def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int) -> p
     rate, rate_low, rate_high = 0.0 - slope, 0.0 - slope_high, 0.0 - slope_low
     return pd.DataFrame({
         "conversation_id": pd.array(ids, dtype=_STR),
-        "n_messages": np.bincount(codes, minlength=len(ids)).astype("int64"),
+        "n_messages": n_messages,
+        "n_fitted": np.bincount(codes, minlength=len(ids)).astype("int64"),
         "intercept": intercept, "slope": slope, "decay_rate": rate,
         "rate_low": rate_low, "rate_high": rate_high, "half_life": _half_life(rate),
         "half_life_low": _half_life(rate_high), "half_life_high": _half_life(rate_low),

@@ -249,3 +249,17 @@ def test_message_lengths_positions(conversations):
     assert got["length"].tolist() == [n for ls in conversations for n in ls]
     assert ((got["relative_position"] >= 0) & (got["relative_position"] < 1)).all()
     assert (got.groupby("conversation_id")["position"].diff().dropna() == 1).all()
+
+
+def test_a_long_conversation_is_fitted_on_evenly_spaced_messages():
+    lengths = [round(1000 * 0.998 ** k) for k in range(3000)]
+    msgs = make_messages({"long": [("A" if k % 2 else "B", " ".join(["w"] * n))
+                                   for k, n in enumerate(lengths)]})
+    full = decay_fit(msgs, n_boot=20, max_points=3000)
+    thin = decay_fit(msgs, n_boot=20, max_points=300)
+    assert thin[["n_messages", "n_fitted"]].values.tolist() == [[3000, 300]]
+    assert full["n_fitted"].tolist() == [3000]
+    assert_allclose(thin["decay_rate"], full["decay_rate"], rtol=0.02)
+    assert_allclose(thin["decay_rate"], -np.log(0.998), rtol=0.05)  # the rate it was built with
+    with pytest.raises(ValueError, match="max_points: got 0; expected an integer >= 1"):
+        decay_fit(msgs, max_points=0)

@@ -23,7 +23,7 @@ _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # A date and time written out: "2025-10-26 13:04:23", ISO 8601 with a zone. Never words such as
 # "now" or "today", which pandas would read as the moment the file is read.
-_DATE_RE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T]|\s*\Z)")
+_DATE_RE = re.compile(r"(?<!\s)\s*+[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T]|\s*+\Z)")
 
 
 @dataclass

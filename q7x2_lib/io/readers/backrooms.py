@@ -18,7 +18,7 @@ _HEADER_RE = re.compile(
     r"|(?P<name>.+?) ###)[ \t]*$",
     re.MULTILINE,
 )
-_SPEAKER_RE = re.compile(r".*\S [0-9]{1,9}")  # "<Model name> <N>": N tells two instances apart
+_INSTANCE_RE = re.compile(r"[0-9]{1,9}")
 _RUN_HEADER = "Backrooms Run"
 _FIELD_RE = re.compile(r"^(?P<key>Template|Models|Started):[ \t]*(?P<value>.*?)[ \t]*$",
                        re.MULTILINE)
@@ -28,6 +28,12 @@ _CLOSING_RE = re.compile(
 )
 
 
+def _is_instance(name: str) -> bool:
+    """``"<Model name> <N>"``: the number tells two instances of one model apart."""
+    model, _, number = name.rpartition(" ")
+    return bool(model) and not model[-1].isspace() and _INSTANCE_RE.fullmatch(number) is not None
+
+
 def looks_like_backrooms(text: str) -> bool:
     """A Backrooms log opens with ``### Backrooms Run ###``, a round line or a message line."""
     head = text.lstrip("\n")
@@ -35,7 +41,7 @@ def looks_like_backrooms(text: str) -> bool:
     first = head if end < 0 else head[:end]
     m = _HEADER_RE.fullmatch(first)
     return m is not None and (m["round"] is not None or m["name"] == _RUN_HEADER
-                              or _SPEAKER_RE.fullmatch(m["name"]) is not None)
+                              or _is_instance(m["name"]))
 
 
 def parse_backrooms(text: str, path: str) -> ParsedTranscript:
@@ -99,7 +105,7 @@ def _handle(doc: ParsedTranscript, h: re.Match[str], chunk: str, line: int, stat
     elif h["name"] == _RUN_HEADER:
         doc.meta.update({m["key"].lower(): (m["value"], line + chunk.count("\n", 0, m.start()))
                          for m in _FIELD_RE.finditer(chunk)})
-    elif _SPEAKER_RE.fullmatch(h["name"]):
+    elif _is_instance(h["name"]):
         doc.add(h["name"], chunk, line, round=state["round"])
     else:
         state["skipped"].setdefault(h["name"], []).append(line)

@@ -10,7 +10,7 @@ from ._base import ParsedTranscript, line_of
 __all__ = ["looks_like_letter", "parse_letter"]
 
 FORMAT = "session-letter"
-_BACK_RE = re.compile(r"\s*←\s*Back to Session\s+(?P<session>[0-9]{1,18})[ \t]*\n")
+_BACK_RE = re.compile(r"(?<!\s)\s*+←\s*Back to Session\s+(?P<session>[0-9]{1,18})[ \t]*\n")
 _MODEL_RE = re.compile(r"\s*(?P<model>[^\n(]+?)\s*\((?P<provider>[^\n()]+)\)[ \t]*\n")
 
 
