@@ -6,9 +6,9 @@ characters built to make a backtracking engine stumble: long runs of one markup 
 a run then a character that breaks the match, repeated headers. The growth of each, time(4n)
 over 4 * time(n), is about 1 for linear work and 4 for quadratic, whatever the machine's speed
 (both times are measured in the same run, the best of three); the script prints the worst input
-of each and exits 1 if any exceeds the bound (default 2).
+of each and exits 1 if any exceeds the bound (default 2.5; noise on a busy machine reaches 2).
 
-    python benchmarks/hostile_regex.py [--size 5000] [--bound 2]
+    python benchmarks/hostile_regex.py [--size 5000] [--bound 2.5]
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def growth(func: Callable[[str], object], n: int) -> tuple[float, str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=5_000, help="n, characters (default 5000)")
-    parser.add_argument("--bound", type=float, default=2.0, help="largest growth allowed")
+    parser.add_argument("--bound", type=float, default=2.5, help="largest growth allowed")
     args = parser.parse_args(argv)
     rows = [(name, lambda t, rx=rx: list(rx.finditer(t))) for name, rx in patterns()]
     rows += entry_points()

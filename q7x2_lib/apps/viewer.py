@@ -135,6 +135,17 @@ def _heading(body: str) -> str:
     return bare.rstrip(" \t") if not bare or bare[-1] in " \t" else body
 
 
+# Marks that reorder or hide text on screen (bidirectional overrides and isolates, zero-width
+# characters) and control characters: shown as a visible code, so that a transcript cannot make
+# one message look like another.
+_INVISIBLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
+                           "\u2060-\u2069\ufeff]")
+
+
+def _visible_controls(text: str) -> str:
+    return _INVISIBLE_RE.sub(lambda m: f"⟨U+{ord(m[0]):04X}⟩", text)
+
+
 def render_markdown(text: str) -> str:
     """Render untrusted ``text`` as HTML using a small, safe subset of markdown.
 
@@ -144,7 +155,7 @@ def render_markdown(text: str) -> str:
     taken from the text: raw HTML, scripts, event handlers and links reach the page as text.
     Headings become bold lines; links stay as written.
     """
-    lines = text.split("\n")
+    lines = _visible_controls(text).split("\n")
     out, i = [], 0
     while i < len(lines):
         if not lines[i].strip():
@@ -333,9 +344,10 @@ def _message_html(view: ConversationView, run: list[pd.Series], colours: dict[st
             f'<div class="q7x2-turn" style="min-width:2.6em;color:{_MUTED};font-family:monospace">'
             f'#{int(row["turn"])}</div><div style="flex:1;min-width:0">'
             f'<div><span class="q7x2-speaker" style="font-weight:600">'
-            f'{html.escape(str(row["speaker"]))}</span>{badges}'
+            f'{html.escape(_visible_controls(str(row["speaker"])))}</span>{badges}'
             f'{_length_bar(int(row["n_words"]), longest, colour)}</div>'
-            f'<div class="q7x2-text">{body}</div>{_run_note(run)}</div></div>')
+            f'<div class="q7x2-text" style="overflow-wrap:anywhere">{body}</div>'
+            f'{_run_note(run)}</div></div>')
 
 
 def _run_note(run: list[pd.Series]) -> str:

@@ -40,6 +40,7 @@ _MIN_PAIRS = 3  # a rank correlation of two points is always +-1
 _STR = "string"
 _CONV_CHUNK = 2000  # conversations per bootstrap chunk: keeps replicate matrices small
 _TEXT_CHUNK = 20_000  # messages tokenised at a time: bounds the memory of Python token lists
+_DENSE_PAIRS = 1_500  # replies of one direction above which echo baselines skip the (n, n) table
 
 
 def _speaker_groups(lengths: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -484,11 +485,28 @@ def _shuffled_echo(matrix: sp.csr_matrix, reply_rows: np.ndarray, n_words: np.nd
     valid = n_words > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(valid, 1.0 / np.where(valid, n_words, 1), 0.0)
+    denominator = np.where(valid.any(axis=-1), valid.sum(axis=-1), np.nan)[:, None]
+    if n > _DENSE_PAIRS:  # the (n, n) table would not fit: each permutation's pairs alone
+        return _shuffled_echo_sparse(matrix, reply_rows, weight, perms) / denominator.T
     scaled = (_overlap_blocks(matrix, reply_rows, (n_g, n)) * weight[:, :, None]).reshape(n_g, -1)
     picks = np.arange(n) * n + perms[:, 0, :]  # (n_perm, n): entry (i, perm(i)) of each reply
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.take(scaled, picks, axis=1).sum(axis=-1)
-                / np.where(valid.any(axis=-1), valid.sum(axis=-1), np.nan)[:, None]).T
+        return (np.take(scaled, picks, axis=1).sum(axis=-1) / denominator).T
+
+
+def _shuffled_echo_sparse(matrix: sp.csr_matrix, reply_rows: np.ndarray, weight: np.ndarray,
+                          perms: np.ndarray) -> np.ndarray:
+    """The weighted shared-word sums of :func:`_shuffled_echo`, (n_perm, G), computed pair by
+    pair for each permutation: memory linear in the replies, the same sums as the table's."""
+    n_g, n = reply_rows.shape
+    out = np.zeros((perms.shape[0], n_g))
+    for g in range(n_g):
+        replies = matrix[reply_rows[g]]
+        for k in range(perms.shape[0]):
+            answered = matrix[reply_rows[g][perms[k, 0, :]] - 1]
+            shared = np.asarray(replies.multiply(answered).sum(axis=1)).ravel()
+            out[k, g] = (shared * weight[g]).sum()
+    return out
 
 
 @messages_metric

@@ -44,7 +44,11 @@ def plot_recurrence(
     ax.set_ylabel("turn (message index)")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(title if title is not None else "Recurrence plot", fontsize=8)
+    title = title if title is not None else "Recurrence plot"
+    n_messages = data.attrs.get("n_messages", len(data))
+    if n_messages > len(data):
+        title = f"{title}\n({len(data)} of {n_messages} messages, evenly spaced)"
+    ax.set_title(title, fontsize=8)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label=_SIMILARITY_LABEL, shrink=0.8)
     return ax

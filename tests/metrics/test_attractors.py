@@ -325,3 +325,13 @@ def test_example_conversations_cover_every_state_first():
                                      "still open"], categories=END_STATES, ordered=True),
     })
     assert example_conversations(states, n=3) == ["b", "a", "c"]
+
+
+def test_a_long_conversation_s_recurrence_matrix_is_evenly_sampled():
+    msgs = make_messages({"c": [("A" if i % 2 else "B", f"message {i % 7}") for i in range(50)]})
+    full = recurrence_matrix(msgs, conversation_id="c")
+    small = recurrence_matrix(msgs, conversation_id="c", max_messages=10)
+    assert full.shape == (50, 50) and small.shape == (10, 10)
+    assert small.attrs["n_messages"] == 50 and full.attrs["n_messages"] == 50
+    assert small.index[0] == 0 and small.index[-1] == 49
+    assert small.equals(full.loc[small.index, small.columns])

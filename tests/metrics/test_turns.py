@@ -277,3 +277,14 @@ def test_include_seed_makes_the_first_message_a_reply_to_the_seed():
     assert got["turn"].tolist() == [1, 2]
     assert got["answered_length"].tolist() == [2, 5]
     assert got["role"].tolist() == ["opener", "responder"]
+
+
+def test_echo_baselines_of_long_directions_equal_the_table_s(monkeypatch):
+    rng = np.random.default_rng(3)
+    vocab = ["alpha", "beta", "gamma", "delta", "echo", "fox", "golf", "hotel"]
+    msgs = make_messages({"c": [("A" if i % 2 else "B", " ".join(rng.choice(vocab, 4)))
+                                for i in range(60)]})
+    dense = lexical_echo(msgs, n_shuffles=50, seed=1)
+    monkeypatch.setattr("q7x2_lib.metrics.turns._DENSE_PAIRS", 5)  # every direction is "long"
+    sparse = lexical_echo(msgs, n_shuffles=50, seed=1)
+    pd.testing.assert_frame_equal(dense, sparse, check_exact=False, rtol=1e-12)

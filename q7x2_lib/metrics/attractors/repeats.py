@@ -21,6 +21,9 @@ from ..._core.validate import (
 
 __all__ = ["near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_share_by_turn"]
 
+#: Messages a recurrence matrix holds at most (see :func:`recurrence_matrix`).
+MAX_RECURRENCE = 1_000
+
 
 # --- near repeats ----------------------------------------------------------------------------
 
@@ -237,11 +240,15 @@ def repeat_share_by_turn(repeats: pd.DataFrame, *, bin_width: int = 1) -> pd.Dat
 @messages_metric
 def recurrence_matrix(
     messages: pd.DataFrame, *, conversation_id: str, ngram: int = 3, include_seed: bool = False,
+    max_messages: int = MAX_RECURRENCE,
 ) -> pd.DataFrame:
     """Message-by-message similarity of one conversation, for a recurrence plot.
 
     The similarity is the near-repeat one (:func:`near_repeats`): cosine similarity of the
     character n-gram sets of the normal forms, 1 on the diagonal and for two empty forms.
+    The matrix grows with the square of the conversation: a conversation of more than
+    ``max_messages`` messages is drawn from ``max_messages`` of them, evenly spaced
+    (``attrs["n_messages"]`` keeps the full count, and the plot says so).
 
     Returns
     -------
@@ -249,28 +256,35 @@ def recurrence_matrix(
         Square, symmetric, indexed by ``turn`` on both axes, values in [0, 1].
     """
     check_positive_int("ngram", ngram)
+    check_positive_int("max_messages", max_messages)
     m = messages_seen(messages, func="recurrence_matrix", include_seed=include_seed)
     m = m[m["conversation_id"] == conversation_id]
     if m.empty:
         known = ", ".join(map(str, list(dict.fromkeys(messages["conversation_id"]))[:5]))
         raise ValueError(f"conversation_id: got {conversation_id!r}; expected a conversation "
                          f"with messages other than the seed (the first five: {known})")
+    n_messages = len(m)
+    if n_messages > max_messages:
+        m = m.iloc[np.unique(np.round(np.linspace(0, n_messages - 1, max_messages)).astype(int))]
     codes, forms = pd.factorize(m["text"].map(normal_form))
     grams = char_ngram_matrix(list(forms), ngram).astype(np.float64)
     inter = (grams @ grams.T).toarray()
     sizes = grams.getnnz(axis=1)
     unique_sim = _set_cosine(inter, sizes[:, None], sizes[None, :])
     turns = pd.Index(m["turn"].to_numpy(), name="turn")
-    return pd.DataFrame(unique_sim[np.ix_(codes, codes)], index=turns, columns=turns.copy())
+    out = pd.DataFrame(unique_sim[np.ix_(codes, codes)], index=turns, columns=turns.copy())
+    out.attrs["n_messages"] = n_messages
+    return out
 
 
 @messages_metric
 def recurrence_matrices(
     messages: pd.DataFrame, *, conversation_ids: list[str], ngram: int = 3,
-    include_seed: bool = False,
+    include_seed: bool = False, max_messages: int = MAX_RECURRENCE,
 ) -> dict[str, pd.DataFrame]:
     """:func:`recurrence_matrix` for each of ``conversation_ids``, in that order."""
     return {cid: recurrence_matrix(messages, conversation_id=cid, ngram=ngram,
-                                   include_seed=include_seed) for cid in conversation_ids}
+                                   include_seed=include_seed, max_messages=max_messages)
+            for cid in conversation_ids}
 
 
