@@ -17,7 +17,7 @@ _MARKER = (
     r"\s*+\.?\s*+\][*_`~]*+[.!]?"
 )
 END_MARKER_RE = re.compile(rf"(?<![*_`~]){_MARKER}", re.IGNORECASE)
-_ONLY_MARKERS_RE = re.compile(rf"(?<!\s)\s*+(?:{_MARKER}\s*+)+", re.IGNORECASE)
+_ONLY_MARKERS_RE = re.compile(rf"(?<![*_`~\s])\s*+(?:{_MARKER}\s*+)+", re.IGNORECASE)
 _ENDS_WITH_RE = re.compile(rf"(?<![*_`~]){_MARKER}\s*+\Z", re.IGNORECASE)
 
 
