@@ -113,7 +113,17 @@ def save_figure(
 
 def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, float] = (5.5, 3.2),
                sharey: bool = False, sharex: bool = False) -> tuple[Figure, list[Axes]]:
-    """A figure with ``n_panels`` axes laid out in up to ``ncols`` columns; unused axes hidden."""
+    """A figure with ``n_panels`` axes laid out in up to ``ncols`` columns; unused axes hidden.
+
+    With no panel to draw (nothing in the corpus to show), one panel says so and no axes are
+    returned to draw into.
+    """
+    if n_panels < 1:
+        fig, ax = plt.subplots(figsize=(6, 2.2), layout="constrained")
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "nothing to draw: no conversation in this corpus has what this figure "
+                "shows", ha="center", va="center", transform=ax.transAxes, fontsize=10)
+        return fig, []
     ncols = max(1, min(ncols, n_panels))
     nrows = -(-n_panels // ncols)
     fig, axes = plt.subplots(
@@ -124,6 +134,17 @@ def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, fl
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
+
+
+def _nothing_to_draw(func: Callable, ax: Axes | None, figure_level: bool) -> Axes | Figure:
+    """An empty table drawn as what it is: one panel that says there is nothing to show."""
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(6, 2.2))
+    ax.set_axis_off()
+    what = func.__name__.removeprefix("plot_").replace("_", " ")
+    ax.text(0.5, 0.5, f"{what}: nothing to draw\n(no conversation in this corpus has what this "
+            "figure shows)", ha="center", va="center", transform=ax.transAxes, fontsize=10)
+    return ax.figure if figure_level else ax
 
 
 def _draw_literally(fig: Figure) -> None:
@@ -157,8 +178,10 @@ def plot_function(old: str | None = None) -> Callable[[F], F]:
     working, with a ``DeprecationWarning``.
     """
     def decorate(func: F) -> F:
-        params = {name for name, p in inspect.signature(func).parameters.items()
+        signature = inspect.signature(func)
+        params = {name for name, p in signature.parameters.items()
                   if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        figure_level = "Figure" in str(signature.return_annotation)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -169,8 +192,12 @@ def plot_function(old: str | None = None) -> Callable[[F], F]:
                               DeprecationWarning, stacklevel=2)
                 kwargs["data"] = kwargs.pop(old)
             props = {k: kwargs.pop(k) for k in list(kwargs) if k not in params}
+            data = args[0] if args else kwargs.get("data")
             with mpl.rc_context(_LITERAL):
-                out = func(*args, **kwargs)
+                if data is not None and len(data) == 0:
+                    out = _nothing_to_draw(func, kwargs.get("ax"), figure_level)
+                else:
+                    out = func(*args, **kwargs)
                 axes = out.axes if isinstance(out, Figure) else [out]
                 for ax in axes:
                     if props and ax.get_visible() and ax.get_label() != "<colorbar>":

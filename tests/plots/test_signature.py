@@ -49,3 +49,11 @@ def test_the_old_name_of_the_first_argument_still_works_with_a_warning(messages)
         t.get_text() for t in new.get_yticklabels()]
     with pytest.raises(TypeError, match="got the data twice"):
         q7.plot_word_share(shares, shares=shares)
+
+
+def test_an_empty_table_is_drawn_as_nothing_to_draw(messages) -> None:
+    empty = q7.word_share(messages, n_boot=20).iloc[:0]
+    ax = q7.plot_word_share(empty)
+    assert any("nothing to draw" in t.get_text() for t in ax.texts)
+    fig = q7.plot_words_per_message(make_messages({"a": [("A", " ")]}, seed=True))
+    assert any("nothing to draw" in t.get_text() for ax in fig.axes for t in ax.texts)
