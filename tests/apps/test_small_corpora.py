@@ -12,7 +12,8 @@ from golden import FIXTURES
 from q7x2_lib._core.paths import RAW_DIR
 from q7x2_lib.apps.runner import list_notebooks, run_notebooks
 
-SEED_ONLY = "# A ↔ B\n\n**Started:** 2025-10-26 13:04:23\n**Messages:** 1\n\n---\n\n### A\n\n \n\n---\n"
+SEED_ONLY = ("# A ↔ B\n\n**Started:** 2025-10-26 13:04:23\n**Messages:** 1\n\n---\n\n"
+             "### A\n\n \n\n---\n")
 
 
 def _corpus(tmp_path: Path, kind: str) -> Path:

@@ -136,7 +136,8 @@ def test_skip_loads_every_good_file_and_makes_every_bad_one_a_problem(case) -> N
         unreadable = corpus.problems.loc[corpus.problems["kind"] == "unreadable_file", "source"]
         assert (mutant in sources) != (mutant in set(unreadable))  # loaded, or one problem row
         assert corpus.conversations["conversation_id"].is_unique
-        assert corpus.messages["conversation_id"].isin(corpus.conversations["conversation_id"]).all()
+        ids = corpus.conversations["conversation_id"]
+        assert corpus.messages["conversation_id"].isin(ids).all()
 
 
 @_SETTINGS
