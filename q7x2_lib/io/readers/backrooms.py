@@ -35,13 +35,13 @@ def _is_instance(name: str) -> bool:
 
 
 def looks_like_backrooms(text: str) -> bool:
-    """A Backrooms log opens with ``### Backrooms Run ###``, a round line or a message line."""
+    """A Backrooms log opens with a ``### ... ###`` block line or a ``### Round k/M`` line."""
     head = text.lstrip("\n")
     end = head.find("\n")  # the first line, without copying the rest of the file
     first = head if end < 0 else head[:end]
-    m = _HEADER_RE.fullmatch(first)
-    return m is not None and (m["round"] is not None or m["name"] == _RUN_HEADER
-                              or _is_instance(m["name"]))
+    # Any "### ... ###" line: that closing "###" is the Backrooms shape (a log that opens with a
+    # tool's block, "### Media Agent ###", is still a Backrooms log, and says what it holds).
+    return _HEADER_RE.fullmatch(first) is not None
 
 
 def parse_backrooms(text: str, path: str) -> ParsedTranscript:

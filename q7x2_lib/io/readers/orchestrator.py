@@ -36,13 +36,15 @@ _PLAIN_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{6})?
 
 
 def looks_like_markdown(text: str) -> bool:
-    """An attractors markdown export opens with a ``# A ↔ B`` title or a ``### Speaker`` block."""
+    """An attractors markdown export opens with a ``# A ↔ B`` title or a ``### Speaker`` block
+    (not a Backrooms ``### Round k/M`` or ``### Name ###`` line)."""
     head = text.lstrip("\n")
     end = head.find("\n")  # the first line, without copying the rest of the file
     first = head if end < 0 else head[:end]
     # "### Round k/M" opens a Backrooms log (read there), never an untitled export.
-    return (head.startswith("### ") and not _ROUND_RE.match(first)) or (
-        head.startswith("# ") and _ARROW in first)
+    # "### Name ###" is a Backrooms block, never an exporter's header.
+    return (head.startswith("### ") and not _ROUND_RE.match(first)
+            and not first.rstrip().endswith(" ###")) or (head.startswith("# ") and _ARROW in first)
 
 
 def looks_like_json(text: str) -> bool:
