@@ -11,7 +11,10 @@ __all__ = ["looks_like_letter", "parse_letter"]
 
 FORMAT = "session-letter"
 _BACK_RE = re.compile(r"(?<!\s)\s*+←\s*Back to Session\s+(?P<session>[0-9]{1,18})[ \t]*\n")
-_MODEL_RE = re.compile(r"\s*(?P<model>[^\n(]+?)\s*\((?P<provider>[^\n()]+)\)[ \t]*\n")
+# The first line after blank ones: "Model Name (Provider)". Each run is matched once (possessive
+# or a single backtrack), so a long line of spaces costs its length, not its square.
+_BLANK_LINES_RE = re.compile(r"(?:[ \t]*+\n)*+")
+_MODEL_RE = re.compile(r"[ \t]*+(?P<model>[^\n(]*[^\s(])[ \t]*+\((?P<provider>[^\n()]+)\)[ \t]*+")
 
 
 def looks_like_letter(text: str) -> bool:
@@ -24,7 +27,9 @@ def parse_letter(text: str, path: str) -> ParsedTranscript:
     back = _BACK_RE.match(text)
     if back is None:
         raise TranscriptParseError("expected '← Back to Session N' as the first line", path, 1)
-    model = _MODEL_RE.match(text, back.end())
+    start = _BLANK_LINES_RE.match(text, back.end()).end()
+    stop = text.find("\n", start)
+    model = _MODEL_RE.fullmatch(text, start, stop if stop >= 0 else len(text))
     if model is None:
         raise TranscriptParseError(
             "expected a 'Model Name (Provider)' line after '← Back to Session N'",
@@ -32,8 +37,9 @@ def parse_letter(text: str, path: str) -> ParsedTranscript:
         )
     doc = ParsedTranscript(path=path, format=FORMAT)
     name = model["model"].strip()
-    body = text[model.end():]
-    doc.add(name, body, line_of(text, model.end() + len(body) - len(body.lstrip())))
+    end = model.end() + 1  # past the model line's newline
+    body = text[end:]
+    doc.add(name, body, line_of(text, end + len(body) - len(body.lstrip())))
     if not doc.texts[0]:
         raise TranscriptParseError("the letter has no body after the model line", path,
                                    line_of(text, model.end()))

@@ -23,7 +23,10 @@ _ARROW = " ↔ "
 _TITLE_RE = re.compile(r"# (?P<title>[^\n]*)\n")
 _FIELD_RE = re.compile(r"\*\*(?P<key>Started|Ended|Messages):\*\*[ \t]*(?P<value>[^\n]*)")
 _RULE_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_ANY_HEADER = r"### (?P<name>[^\n]+?)[ \t]*\n"
+# A speaker's name: anything on the line but trailing spaces. Written so that a long run of
+# spaces is looked at once (possessive, then a lookahead), never once per character before it.
+_NAME = r"(?:[^ \t\n]++|[ \t]++(?=[^ \t\n]))+"
+_ANY_HEADER = rf"### (?P<name>{_NAME})[ \t]*\n"
 _TRAILING_RULE_RE = re.compile(r"\n?---[ \t]*\Z")
 _JSON_KEYS = ("model_a", "model_b", "messages")
 _RULE_HEAD = "---\n\n### "
@@ -155,7 +158,7 @@ def parse_markdown_twin(text: str, path: str, twin: JsonTwin | None, *,
 def _split_res(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The first block's header at the start, and a later block's rule and header."""
     name = "|".join(re.escape(p) for p in sorted(names, key=len, reverse=True))
-    header = rf"### ({name})\n" if names else r"### ([^\n]+?)[ \t]*\n"
+    header = rf"### ({name})\n" if names else rf"### ({_NAME})[ \t]*\n"
     return re.compile(header), re.compile(rf"---\n\n{header}")
 
 
