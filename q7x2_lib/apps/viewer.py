@@ -24,7 +24,6 @@ __all__ = [
 
 _FENCE_RE = re.compile(r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})")
 _HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<body>.*)$")  # closing #s: _heading
-_RULE_RE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ITEM_RE = re.compile(r"^[ \t]*(?:(?P<bullet>[-*+])|(?P<number>\d{1,9})[.)])[ \t]+(?P<body>.*)$")
 _QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?(?P<body>.*)$")
 # A span opens where a run of backticks starts and closes at a run of the same length: a long
@@ -93,7 +92,7 @@ def _block(lines: list[str], i: int) -> tuple[str, int]:
     if heading := _HEADING_RE.match(line):
         bold = _inline(_heading(heading["body"]))
         return f'<div style="margin:.3em 0"><strong>{bold}</strong></div>', i + 1
-    if _RULE_RE.match(line):
+    if _is_rule(line):
         return '<hr style="margin:.4em 0">', i + 1
     for pattern, render in ((_ITEM_RE, _list_html), (_QUOTE_RE, _quote_html)):
         if pattern.match(line):
@@ -125,7 +124,21 @@ def _run(lines: list[str], i: int, pattern: re.Pattern[str] | None) -> list:
 
 
 def _starts_block(line: str) -> bool:
-    return any(p.match(line) for p in (_FENCE_RE, _HEADING_RE, _RULE_RE, _ITEM_RE, _QUOTE_RE))
+    return _is_rule(line) or any(p.match(line) for p in (_FENCE_RE, _HEADING_RE, _ITEM_RE,
+                                                         _QUOTE_RE))
+
+
+def _is_rule(line: str) -> bool:
+    """A thematic break: three or more of one of ``-*_`` (spaces between), indented at most 3.
+
+    Checked with string methods: a regex with a backreference per character grows faster than
+    the line on a long run of dashes.
+    """
+    body = line.lstrip(" ")
+    if len(line) - len(body) > 3 or not body:
+        return False
+    marks = body.replace(" ", "").replace("\t", "")
+    return len(marks) >= 3 and marks[0] in "-*_" and marks == marks[0] * len(marks)
 
 
 def _heading(body: str) -> str:

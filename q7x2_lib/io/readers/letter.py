@@ -13,7 +13,6 @@ FORMAT = "session-letter"
 _BACK_RE = re.compile(r"(?<!\s)\s*+←\s*Back to Session\s+(?P<session>[0-9]{1,18})[ \t]*\n")
 # The first line after blank ones: "Model Name (Provider)". Each run is matched once (possessive
 # or a single backtrack), so a long line of spaces costs its length, not its square.
-_BLANK_LINES_RE = re.compile(r"(?:[ \t]*+\n)*+")
 _MODEL_RE = re.compile(r"[ \t]*+(?P<model>[^\n(]*[^\s(])[ \t]*+\((?P<provider>[^\n()]+)\)[ \t]*+")
 
 
@@ -22,12 +21,19 @@ def looks_like_letter(text: str) -> bool:
     return _BACK_RE.match(text) is not None
 
 
+def _after_blank_lines(text: str, pos: int) -> int:
+    """Where the first line at or after ``pos`` that holds more than spaces and tabs starts."""
+    while (end := text.find("\n", pos)) >= 0 and not text[pos:end].strip(" \t"):
+        pos = end + 1
+    return pos
+
+
 def parse_letter(text: str, path: str) -> ParsedTranscript:
     """Parse a session letter page into one conversation holding one message by the model."""
     back = _BACK_RE.match(text)
     if back is None:
         raise TranscriptParseError("expected '← Back to Session N' as the first line", path, 1)
-    start = _BLANK_LINES_RE.match(text, back.end()).end()
+    start = _after_blank_lines(text, back.end())
     stop = text.find("\n", start)
     model = _MODEL_RE.fullmatch(text, start, stop if stop >= 0 else len(text))
     if model is None:
