@@ -761,7 +761,7 @@ def _check_corpus_args(n_conversations, formats, messages, cutoff_share, models)
 # --- command line -------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m q7x2_lib.synthetic",
+        prog="python -m q7x2_lib.datasets",
         description="Write a seeded synthetic corpus of attractors exports (.md and .json twins).",
     )
     parser.add_argument("out_dir", type=Path, help="folder to write into")
@@ -778,7 +778,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point: ``python -m q7x2_lib.synthetic OUT_DIR --n 300 --seed 0``."""
+    """Command-line entry point: ``python -m q7x2_lib.datasets OUT_DIR --n 300 --seed 0``."""
     args = _parser().parse_args(argv)
     t0 = time.perf_counter()
     paths = write_synthetic_corpus(

@@ -22,7 +22,8 @@ _SAMPLE_ROWS = 500
 #: Metrics whose rows for a conversation depend on that conversation's messages alone, so that
 #: they can run on any split of a corpus into whole conversations: (name, module, function).
 #: Bootstrap and shuffle intervals qualify too: their draws are keyed by the seed and the
-#: group's size (``q7x2_lib.stats.size_rng``), not taken from one stream across conversations.
+#: group's size (``q7x2_lib.metrics.stats.size_rng``), not taken from one stream across
+#: conversations.
 PER_CONVERSATION_METRICS: tuple[tuple[str, str, str], ...] = (
     ("speaker_roles", "length", "speaker_roles"),
     ("message_lengths", "length", "message_lengths"),

@@ -84,7 +84,7 @@ def run_reports(
     With neither ``corpus`` nor ``out``: the committed notebooks (the canonical run, as
     ``make figures`` left them) become ``reports/NN-topic.html``, without running anything.
     Otherwise the notebooks first run on ``corpus`` into ``out`` (see
-    :func:`q7x2_lib.runner.run_notebooks`) and the reports go to ``out/reports``, beside
+    :func:`q7x2_lib.apps.runner.run_notebooks`) and the reports go to ``out/reports``, beside
     ``out/figures``.
     """
     from .runner import list_notebooks, output_folder, run_notebooks

@@ -45,9 +45,9 @@ class Corpus:
     Attributes
     ----------
     messages
-        One row per message: ``conversation_id``, ``turn``, ``speaker``, ``text``, ``n_chars``,
-        ``n_words``, ``is_seed``, ``is_empty``, ``is_end_marker``, ``ends_with_end_marker``,
-        ``source``, ``line``.
+        One row per message: ``conversation_id``, ``turn``, ``speaker``, ``model``, ``text``,
+        ``n_chars``, ``n_words``, ``is_seed``, ``is_empty``, ``is_end_marker``,
+        ``ends_with_end_marker``, ``source``, ``line``, ``round``.
     conversations
         One row per conversation: ``conversation_id``, ``title``, ``speaker_a``, ``speaker_b``,
         ``participants``, ``started``, ``ended``, ``duration_s``, ``n_messages``,
@@ -67,7 +67,7 @@ class Corpus:
         """Write the tables as a Parquet cache folder that ``read_corpus(path)`` reloads.
 
         Much faster to reload than the transcripts are to parse, and what
-        ``q7x2_lib.distributed`` reads on a Dask cluster; see ``q7x2_lib.parquet.write_parquet``.
+        ``q7x2_lib.distributed`` reads on a Dask cluster; see ``q7x2_lib.io.parquet.write_parquet``.
         """
         from .parquet import write_parquet
 
@@ -113,7 +113,7 @@ class Corpus:
 
         Messages are shown ``per_page`` at a time (``page`` is 1-based); runs of ``collapse`` or
         more identical consecutive messages show once; ``loops`` badges repeats and loops.
-        Returns a ``q7x2_lib.viewer.ConversationView``.
+        Returns a ``q7x2_lib.apps.viewer.ConversationView``.
         """
         from ..apps.viewer import conversation_view
 
@@ -123,7 +123,7 @@ class Corpus:
     def to_convokit(self, path: Source | None = None):
         """This corpus in ConvoKit's terms: a ``convokit.Corpus`` (needs the ``convokit``
         extra), or with ``path`` its on-disk corpus directory (needs nothing extra), which
-        ``read_corpus`` reads back; see ``q7x2_lib.export.to_convokit``."""
+        ``read_corpus`` reads back; see ``q7x2_lib.io.convokit.to_convokit``."""
         from .convokit import to_convokit
 
         return to_convokit(self, path)

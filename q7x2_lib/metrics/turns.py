@@ -619,7 +619,7 @@ def model_matrix(
     DataFrame
         ``opener``, ``responder`` (models), ``n_conversations``, ``opener_share`` (mean over the
         pair's conversations of the opener's word share), ``n_collapsed``, ``collapse_turn`` (median
-        over the conversations that collapsed, see :func:`q7x2_lib.length.collapse_turn`);
+        over the conversations that collapsed, see :func:`q7x2_lib.metrics.length.collapse_turn`);
         conversations with a single speaker are left out.
     """
     words = _opener_words(messages, unit=unit, include_seed=include_seed).set_index(

@@ -30,7 +30,7 @@ def plot_recurrence(
 ) -> Axes:
     """A recurrence plot: message-by-message similarity of one conversation as an image.
 
-    ``data`` is :func:`q7x2_lib.attractors.recurrence_matrix`. Both axes are turns, turn 1
+    ``data`` is :func:`q7x2_lib.metrics.attractors.recurrence_matrix`. Both axes are turns, turn 1
     at the bottom left; a bright diagonal band means the same message over and over, a bright
     off-diagonal line a return to an earlier passage, a checkerboard a ping-pong.
     """
@@ -61,8 +61,8 @@ def plot_recurrence_grid(
 ) -> Figure:
     """Recurrence plots of several conversations, one panel each, with one colour bar.
 
-    ``data`` maps conversation ids to :func:`q7x2_lib.attractors.recurrence_matrix`
-    results; with ``states`` (:func:`q7x2_lib.attractors.end_states`) each title names the
+    ``data`` maps conversation ids to :func:`q7x2_lib.metrics.attractors.recurrence_matrix`
+    results; with ``states`` (:func:`q7x2_lib.metrics.attractors.end_states`) each title names the
     conversation's end state.
     """
     if not data:
@@ -84,7 +84,7 @@ def plot_recurrence_grid(
 def plot_repeat_share_by_turn(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Share of messages at each turn that repeat a recent one, exactly or nearly.
 
-    ``data`` is :func:`q7x2_lib.attractors.repeat_share_by_turn`.
+    ``data`` is :func:`q7x2_lib.metrics.attractors.repeat_share_by_turn`.
     """
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(8, 3.6))
@@ -104,7 +104,7 @@ def plot_repeat_share_by_turn(data: pd.DataFrame, *, ax: Axes | None = None, **k
 def plot_end_state_shares(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Horizontal bars: share of conversations in each end state, annotated with counts.
 
-    ``data`` is :func:`q7x2_lib.attractors.end_state_shares` without ``by``; states are
+    ``data`` is :func:`q7x2_lib.metrics.attractors.end_state_shares` without ``by``; states are
     drawn in rule order, top to bottom.
     """
     if ax is None:
@@ -129,7 +129,7 @@ def plot_end_state_by_pair(
 ) -> Axes:
     """Heatmap of end-state data per model pair, each cell annotated with its count.
 
-    ``data`` is :func:`q7x2_lib.attractors.end_state_shares` with ``by="model_pair"``.
+    ``data`` is :func:`q7x2_lib.metrics.attractors.end_state_shares` with ``by="model_pair"``.
     """
     share = data.pivot_table(index="model_pair", columns="end_state", values="share",
                                observed=False, sort=False).fillna(0.0)

@@ -72,7 +72,7 @@ def plot_similarity_by_turn(
 
     Up to ``max_panels`` conversations: one panel each, a line per reference. More: the corpus
     median per reference with its bootstrap interval, from ``curve``
-    (:func:`q7x2_lib.drift.median_by_turn` of ``data``), at the turns where at least
+    (:func:`q7x2_lib.metrics.drift.median_by_turn` of ``data``), at the turns where at least
     ``min_conversations`` conversations have a value.
     """
     ids = _ids(data)
@@ -122,7 +122,7 @@ def plot_novelty_by_turn(
     """Vocabulary data and cumulative type-token ratio by turn, in two panels.
 
     Up to ``max_panels`` conversations: a line per conversation. More: the corpus median with
-    its bootstrap interval, from ``curve`` (:func:`q7x2_lib.drift.novelty_curves`), at the
+    its bootstrap interval, from ``curve`` (:func:`q7x2_lib.metrics.drift.novelty_curves`), at the
     turns where at least ``min_conversations`` conversations have a value.
     """
     ids = _ids(data)
@@ -157,7 +157,7 @@ def plot_theme_share_by_turn(
 ) -> Axes:
     """Heatmap of each theme's share by turn (rows: themes, columns: turn bins).
 
-    ``data`` is :func:`q7x2_lib.drift.theme_share_by_turn`; ``value`` one of its share
+    ``data`` is :func:`q7x2_lib.metrics.drift.theme_share_by_turn`; ``value`` one of its share
     columns (``share_messages``: share of messages that mention the theme; ``share_hits``: the
     theme's share of all theme hits).
     """
@@ -186,7 +186,7 @@ def plot_word_table(
 ) -> Axes:
     """Horizontal bars of mean uses per transcript, annotated with the share of transcripts.
 
-    ``data`` is :func:`q7x2_lib.drift.word_table`; the most used token is on top.
+    ``data`` is :func:`q7x2_lib.metrics.drift.word_table`; the most used token is on top.
     """
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(6, 0.28 * max(len(data), 1) + 1.5))
@@ -210,7 +210,7 @@ def plot_word_table(
 def plot_topic_weight_by_turn(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Stacked areas of each NMF topic's mean share of the messages at each turn.
 
-    ``data`` is :func:`q7x2_lib.drift.topic_weight_by_turn`; topics are labelled with their
+    ``data`` is :func:`q7x2_lib.metrics.drift.topic_weight_by_turn`; topics are labelled with their
     top words.
     """
     grid = data.pivot_table(index="turn", columns="label", values="mean_share",

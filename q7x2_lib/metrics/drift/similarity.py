@@ -232,7 +232,7 @@ def median_by_turn(
     """Corpus median of ``value`` at each turn, with a percentile-bootstrap interval.
 
     At each turn the values of the conversations that reached it are resampled ``n_boot``
-    times with replacement (:func:`q7x2_lib.stats.grouped_bootstrap`, one
+    times with replacement (:func:`q7x2_lib.metrics.stats.grouped_bootstrap`, one
     ``numpy.random.default_rng(seed)``); the interval holds the central ``ci`` of the resampled
     medians. NaN values are left out.
 
