@@ -1,20 +1,16 @@
-"""End states: where each conversation ends up, labelled by ordered rules with their evidence."""
+"""End states: where each conversation ends up, who is in it, since when, and how sure we are."""
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..._core.speed import by_conversation
-from ..._core.text import (
-    EMOJI_RE,
-    is_emoji,
-    normal_form,
-    tokenize,
-)
+from ..._core.text import EMOJI_RE, is_emoji, normal_form, tokenize
 from ..._core.validate import (
     check_positive_int,
     check_share,
@@ -22,30 +18,70 @@ from ..._core.validate import (
     messages_seen,
     positions,
 )
-from ..drift.themes import lexicon_table, theme_hits, theme_patterns
+from ..drift.themes import lexicon_table
 from .loops import loops
+from .repeats import lag_matches
+from .speech_acts import (
+    farewell_phrase,
+    is_closing,
+    is_minimal_marker,
+    is_void_poetry,
+    refusal_phrase,
+)
 
 __all__ = [
+    "CONFIDENCE",
     "END_STATES",
+    "END_STATE_RULES",
     "end_state_shares",
     "end_states",
     "example_conversations",
 ]
 
-END_STATES = (
-    "end-marker ping-pong",
-    "silence collapse",
-    "emoji collapse",
-    "fixed-point loop",
-    "periodic loop",
-    "refusal or disengagement",
-    "farewell loop",
-    "still open",
-)
+END_STATE_RULES = {
+    "refusal or disengagement":
+        "a speaker keeps declining to go on: at least two of its tail messages, one of its last "
+        "two among them, decline in so many words (\"I must decline to continue\", \"I can't "
+        "engage with this\", \"I must adhere to my safety guidelines\", \"I'll stop here\")",
+    "end-marker ping-pong":
+        "at least `dominance` of the tail are bare end markers, or an end marker with at most "
+        "three words (\"Understood. [END]\")",
+    "silence collapse":
+        "at least `dominance` of the tail are empty, punctuation only, or a placeholder of "
+        "silence (\"[silence]\", \"*silent*\", \"(no response)\")",
+    "emoji collapse": "at least `dominance` of the tail are mostly emoji",
+    "farewell loop":
+        "at least `dominance` of the tail, three messages or more, sign off: a sentence that "
+        "opens with a sign-off (\"Goodnight\", \"Sleep well\", \"All the best!\", \"Until next "
+        "time\"), or a thank-you for the conversation in a short message",
+    "dissolution":
+        "at least `dominance` of the tail are minimal or void poetry: lines of at most four "
+        "words (median), mostly of stillness, presence, silence or light (\"Here. / Resting. / "
+        "Silent.\", ∞, 🙏)",
+    "parroting":
+        "a speaker sends its partner's previous message back: at least `dominance` of its tail "
+        "messages near-repeat the message before, while the partner does not repeat itself",
+    "fixed-point loop":
+        "the conversation ends in a loop of one message (for the pair or for one speaker, "
+        ":func:`loops`), held to the end",
+    "periodic loop": "it ends in a loop of two or more messages (a ping-pong, a longer cycle)",
+    "natural close":
+        "none of the above, and one of the last two messages closes the work, once (at most two "
+        "closing messages in the tail): a sign-off, a thank-you, \"that concludes our story\", "
+        "\"simulation complete\", an end marker after words",
+    "still open": "none of the above: the conversation is still developing at its end",
+}
+"""Every end-state label with its rule, in the order the rules are tried (the first that
+applies is the primary label; the others that apply are secondary)."""
+
+END_STATES = tuple(END_STATE_RULES)
 """End-state labels in the order their rules are tried; the first that applies wins."""
 
-_FAREWELL, _REFUSAL = "farewell", "refusal"
-_MIN_TAIL_MESSAGES = 2  # a share rule needs two messages: one message is a moment, not a state
+CONFIDENCE = ("high", "marginal", "too short")
+"""How firm a label is: ``too short`` when the run has fewer generated messages than
+``min_messages``; ``marginal`` when a deciding share lies within ``margin`` of its threshold
+(either side) or a loop holds just the fewest repeats; else ``high``."""
+
 _LETTER_OR_DIGIT_RE = re.compile(r"[^\W_]")
 # "[Empty response]", "(no reply)", "[Silence held]", "[No further messages]": a short note in
 # brackets or parentheses that says nothing is being said.
@@ -56,14 +92,22 @@ _PLACEHOLDER_RE = re.compile(
 # "Silence.", "*silent*", "(pause)": one word of silence on its own.
 _SILENT_WORD_RE = re.compile(r"\(?(?:silence|silent|quiet|stillness|nothing|pause)\)?[.!…]*")
 
+_FLAGS = ("marker", "silent", "emoji", "farewell", "void", "refusal", "closing")
+_SHARE_RULES = {  # label -> per-message flag decided by a share of the tail
+    "end-marker ping-pong": "marker",
+    "silence collapse": "silent",
+    "emoji collapse": "emoji",
+    "farewell loop": "farewell",
+    "dissolution": "void",
+}
+_LOOP_LABELS = ("fixed-point loop", "periodic loop")
+_MIN_TAIL_MESSAGES = 2  # a share rule needs two messages: one message is a moment, not a state
+_MIN_FAREWELLS = 3  # a farewell loop goes round: at least three sign-offs
 
 
-
-# --- end states ------------------------------------------------------------------------------
-
-
-def _is_silent(form: str) -> bool:
-    """Empty, punctuation only, or a placeholder for silence (form: a normal form)."""
+def _is_silent(text: str) -> bool:
+    """Empty, punctuation only, or a placeholder for silence."""
+    form = normal_form(text)
     if not _LETTER_OR_DIGIT_RE.search(form) and not EMOJI_RE.search(form):
         return True
     return bool(_PLACEHOLDER_RE.fullmatch(form) or _SILENT_WORD_RE.fullmatch(form))
@@ -75,186 +119,287 @@ def _is_mostly_emoji(text: str) -> bool:
     return n_emoji > 0 and 2 * n_emoji >= len(tokens)
 
 
-def _tail_flags(m: pd.DataFrame, tail: int, lexicon: pd.DataFrame) -> pd.DataFrame:
-    """The last ``tail`` messages of each conversation with the flags the rules count."""
-    pos = positions(m)
-    n = m.groupby("conversation_id", sort=False)["turn"].transform("size").to_numpy()
-    t = m[pos >= n - tail]
-    forms = t["text"].map(normal_form)
-    hits = theme_hits(t["text"], lexicon[lexicon["theme"].isin([_FAREWELL, _REFUSAL])])
-    return pd.DataFrame({
-        "conversation_id": t["conversation_id"],
-        "text": t["text"],
-        "marker_only": t["is_end_marker"].to_numpy(dtype=bool),
-        "silent": forms.map(_is_silent).to_numpy(dtype=bool) & ~t["is_end_marker"].to_numpy(bool),
-        "emoji": t["text"].map(_is_mostly_emoji).to_numpy(dtype=bool),
-        "refusal": hits[_REFUSAL].to_numpy() > 0,
-        "farewell": hits[_FAREWELL].to_numpy() > 0,
-    })
-
-
-def _check_lexicon(lexicon: pd.DataFrame, source: object) -> None:
-    missing = {_FAREWELL, _REFUSAL} - set(lexicon["theme"])
-    if missing:
-        raise ValueError(f"lexicon {source} lacks the theme(s) {sorted(missing)} that the "
-                         "end-state rules need; add [themes.farewell] and [themes.refusal]")
+def _message_flags(texts: pd.Series, end_marker: np.ndarray) -> pd.DataFrame:
+    """Per message what it is and does, computed once per distinct text."""
+    codes, uniques = pd.factorize(texts.fillna(""), sort=False)
+    rows = []
+    for text in uniques.tolist():
+        silent = _is_silent(text)
+        marker = is_minimal_marker(text)
+        rows.append((marker, silent, _is_mostly_emoji(text), farewell_phrase(text) is not None,
+                     is_void_poetry(text), refusal_phrase(text) is not None, is_closing(text)))
+    table = np.asarray(rows, dtype=bool).reshape(len(uniques), len(_FLAGS))[codes]
+    out = pd.DataFrame(table, columns=list(_FLAGS), index=texts.index)
+    out["marker"] |= end_marker
+    out["silent"] &= ~out["marker"]
+    plain = ~(out["marker"] | out["silent"])
+    out["emoji"] &= plain
+    out["void"] &= plain & ~out["emoji"]
+    out["farewell"] &= ~out["marker"]
+    return out
 
 
 @messages_metric
 @by_conversation(split=("loops_table",))
 def end_states(
-    messages: pd.DataFrame, *, tail: int = 6, dominance: float = 0.5,
-    refusal_share: float = 0.3, lexicon: str | os.PathLike[str] | pd.DataFrame | None = None,
-    lookback: int = 6, threshold: float = 0.8, ngram: int = 3, min_repeats: int = 2,
-    include_seed: bool = False, loops_table: pd.DataFrame | None = None,
+    messages: pd.DataFrame, *, tail: int = 8, dominance: float = 0.5,
+    refusal_share: float = 0.3, margin: float = 0.1, min_messages: int = 12,
+    lexicon: str | os.PathLike[str] | pd.DataFrame | None = None, max_period: int = 24,
+    threshold: float = 0.8, ngram: int = 3, min_repeats: int = 2, include_seed: bool = False,
+    loops_table: pd.DataFrame | None = None, lookback: int | None = None,
 ) -> pd.DataFrame:
-    """Label where each conversation ends up, with the evidence.
+    """Label where each conversation ends up: primary and secondary labels, the speakers each
+    applies to, when the state began, how sure the label is, and the evidence.
 
     The tail is the last ``tail`` generated messages (all of them in a shorter conversation).
-    Rules are tried in the order of ``END_STATES``; the first that applies wins. A rule on a
-    share of the tail also needs at least two such messages (``share >= x`` and ``count >= 2``).
-
-    1. end-marker ping-pong: at least ``dominance`` of the tail is end markers only ("[END]");
-    2. silence collapse: at least ``dominance`` of the tail is empty, whitespace, punctuation
-       only ("...", "."), or a placeholder of silence ("[Empty response]", "*silence*");
-    3. emoji collapse: at least ``dominance`` of the tail is mostly emoji (half the tokens);
-    4. fixed-point loop: the conversation ends in a loop (:func:`loops`) of period 1;
-    5. periodic loop: it ends in a loop of period 2 or more;
-    6. refusal or disengagement: at least ``refusal_share`` of the tail uses the lexicon's
-       ``refusal`` terms ("I won't continue", "I'm not going to");
-    7. farewell loop: at least ``dominance`` of the tail uses its ``farewell`` terms;
-    8. still open: none of the above.
-
-    What a loop repeats (markers, silence, emoji) is named before the loop itself; refusal
-    precedes farewell because refusals come wrapped in goodbyes and are the rarer signal.
+    The rules, one per label, are ``END_STATE_RULES`` (tried in the order of ``END_STATES``):
+    the first that applies is the primary label, every other one that applies is secondary.
+    Content labels are read from speech acts and forms (:mod:`.speech_acts`), not single
+    words: a refusal declines to go on, a farewell signs off. What a loop repeats (markers,
+    silence, a refusal, a goodbye) is named before the loop itself.
 
     Parameters
     ----------
     messages
         The messages table.
     tail
-        Number of final messages the content rules look at.
+        Number of final messages the rules look at.
     dominance
-        Share of the tail that makes it "dominated" by markers, silence, emoji or farewells.
+        Share of the tail (of a speaker's tail messages for parroting) that makes a state.
     refusal_share
-        Share of the tail with refusal terms that labels a refusal.
+        Share of a speaker's tail messages that must decline (and at least two of them).
+    margin
+        Distance of a deciding share from its threshold within which a label is marginal.
+    min_messages
+        Fewest generated messages for a label that is not "too short".
     lexicon
-        Lexicon table (:func:`q7x2_lib.load_lexicon`) or TOML path with the ``farewell`` and
-        ``refusal`` themes; ``None`` for the built-in lexicon.
-    lookback, threshold, ngram, min_repeats
+        Accepted for compatibility; the rules no longer read the lexicon.
+    max_period, threshold, ngram, min_repeats
         Loop detection options, as in :func:`loops`.
     include_seed
         Keep the orchestrator's seed messages.
     loops_table
         The result of :func:`loops` on the same messages and options, to reuse it.
+    lookback
+        Former name of ``max_period`` (deprecated).
 
     Returns
     -------
     DataFrame
         One row per conversation: ``conversation_id``, ``model_pair``, ``end_state`` (ordered
-        categorical of ``END_STATES``), ``evidence`` (a sentence with the numbers), ``n_tail``,
-        ``share_marker_only``, ``share_silent``, ``share_emoji``, ``share_refusal``,
-        ``share_farewell`` (shares of the tail, 3 decimals), ``period``, ``coverage``,
-        ``onset_turn`` (from :func:`loops`).
+        categorical of ``END_STATES``), ``speakers`` (whom the primary label applies to:
+        ``"both"``, a speaker's name, or empty for "still open"), ``secondary`` (the other
+        labels that apply, each with its speakers, ``"; "``-separated), ``onset_turn`` (first
+        turn of the state: the loop's first message, or the first message of the final stretch
+        in which the state's messages hold ``dominance``; NA for "still open"), ``duration``
+        (messages from the onset to the end), ``confidence`` (``CONFIDENCE``), ``evidence``
+        (the rule, its numbers and a quoted message), ``n_messages``, ``n_tail``, the shares of
+        the tail ``share_marker_only``, ``share_silent``, ``share_emoji``, ``share_refusal``,
+        ``share_farewell``, ``share_void`` (3 decimals), and from :func:`loops` ``period``,
+        ``coverage``, ``loop_scope``, ``left_loop`` (a loop was reached and left again).
     """
+    if lookback is not None:
+        warnings.warn("end_states(lookback=) is now max_period=", DeprecationWarning,
+                      stacklevel=3)
+        max_period = lookback
     check_positive_int("tail", tail)
     check_share("dominance", dominance)
     check_share("refusal_share", refusal_share)
-    table = lexicon_table(lexicon)
-    _check_lexicon(table, "table" if isinstance(lexicon, pd.DataFrame) else
-                   lexicon if lexicon is not None else "(built-in)")
+    check_share("margin", margin)
+    check_positive_int("min_messages", min_messages)
+    if lexicon is not None:
+        lexicon_table(lexicon)  # still checked, so that a bad path is reported
     m = messages_seen(messages, func="end_states", include_seed=include_seed)
     lp = loops_table if loops_table is not None else loops(
-        m, lookback=lookback, threshold=threshold, ngram=ngram, min_repeats=min_repeats,
+        m, max_period=max_period, threshold=threshold, ngram=ngram, min_repeats=min_repeats,
         include_seed=True)
-    flags = _tail_flags(m, tail, table)
-    counts = flags.drop(columns="text").groupby("conversation_id", sort=False).agg(
-        ["sum", "size"])
-    return _label(lp, counts, flags, dominance, refusal_share, table)
-
-
-def _label(
-    lp: pd.DataFrame, counts: pd.DataFrame, flags: pd.DataFrame, dominance: float,
-    refusal_share: float, lexicon: pd.DataFrame,
-) -> pd.DataFrame:
-    c = counts.reindex(lp["conversation_id"].to_numpy()).fillna(0)
-    n_tail = c[("marker_only", "size")].to_numpy(dtype=np.int64)
-    out = lp[["conversation_id", "model_pair"]].copy()
-    out["n_tail"] = n_tail
-
-    def dominated(flag: str, share: float) -> np.ndarray:
-        k = c[(flag, "sum")].to_numpy(dtype=float)
-        out[f"share_{flag}"] = np.divide(k, n_tail, out=np.zeros(len(k)), where=n_tail > 0).round(3)
-        return (k >= _MIN_TAIL_MESSAGES) & (k >= share * n_tail - 1e-9)
-
-    period = lp["period"]
-    rules = [
-        dominated("marker_only", dominance),
-        dominated("silent", dominance),
-        dominated("emoji", dominance),
-        (lp["has_loop"] & (period == 1).fillna(False)).to_numpy(dtype=bool),
-        (lp["has_loop"] & (period >= 2).fillna(False)).to_numpy(dtype=bool),
-        dominated("refusal", refusal_share),
-        dominated("farewell", dominance),
-    ]
-    chosen = np.select([np.asarray(r, dtype=bool) for r in rules], END_STATES[:-1],
-                       default=END_STATES[-1])
-    out["end_state"] = pd.Categorical(chosen, categories=END_STATES, ordered=True)
-    out["period"] = period.array
-    out["coverage"] = lp["coverage"].to_numpy()
-    out["onset_turn"] = lp["onset_turn"].array
-    examples = _first_terms(flags, lexicon)
-    out["evidence"] = [
-        _evidence(row, dominance, refusal_share, lp_row, examples.get(row.conversation_id, {}))
-        for row, lp_row in zip(out.itertuples(index=False), lp.itertuples(index=False),
-                               strict=True)
-    ]
-    return out[["conversation_id", "model_pair", "end_state", "evidence", "n_tail",
-                "share_marker_only", "share_silent", "share_emoji", "share_refusal",
-                "share_farewell", "period", "coverage", "onset_turn"]]
-
-
-def _first_terms(flags: pd.DataFrame, lexicon: pd.DataFrame) -> dict[str, dict[str, str]]:
-    """The first refusal and farewell term matched in each conversation's tail."""
-    patterns = theme_patterns(lexicon[lexicon["theme"].isin([_FAREWELL, _REFUSAL])])
-    out: dict[str, dict[str, str]] = {}
-    for theme in (_REFUSAL, _FAREWELL):
-        for cid, text in flags.loc[flags[theme], ["conversation_id", "text"]].itertuples(
-                index=False):
-            found = out.setdefault(cid, {})
-            if theme not in found:
-                match = patterns[theme].search(normal_form(text))
-                found[theme] = match.group(0) if match else ""
+    flags = _message_flags(m["text"], m["is_end_marker"].to_numpy(dtype=bool))
+    near, _ = lag_matches(m, lags=2, threshold=threshold, ngram=ngram)
+    rules = _Rules(tail, dominance, refusal_share, margin, min_messages)
+    lp_by_id = lp.set_index(lp["conversation_id"].astype(str))
+    rows = []
+    pos = positions(m)
+    starts = np.flatnonzero(pos == 0)
+    for a, b in zip(starts, [*starts[1:], len(m)], strict=True):
+        cid = str(m["conversation_id"].iat[a])
+        rows.append(rules.label(m.iloc[a:b], flags.iloc[a:b], near[a:b], lp_by_id.loc[cid]))
+    out = pd.DataFrame(rows, columns=_COLUMNS)
+    out["conversation_id"] = out["conversation_id"].astype("string")
+    out["model_pair"] = lp_by_id.reindex(out["conversation_id"])["model_pair"].to_numpy()
+    out["end_state"] = pd.Categorical(out["end_state"], categories=END_STATES, ordered=True)
+    out["confidence"] = pd.Categorical(out["confidence"], categories=CONFIDENCE, ordered=True)
+    for col in ("speakers", "secondary", "evidence", "loop_scope"):
+        out[col] = out[col].astype("string")
+    for col in ("onset_turn", "period"):
+        out[col] = pd.array(out[col], dtype="Int64")
     return out
 
 
-def _evidence(row, dominance: float, refusal_share: float, lp_row, examples: dict) -> str:
-    n, state = row.n_tail, row.end_state
+_COLUMNS = ["conversation_id", "model_pair", "end_state", "speakers", "secondary", "onset_turn",
+            "duration", "confidence", "evidence", "n_messages", "n_tail", "share_marker_only",
+            "share_silent", "share_emoji", "share_refusal", "share_farewell", "share_void",
+            "period", "coverage", "loop_scope", "left_loop"]
 
-    def part(share: float) -> str:
-        return f"{round(share * n)} of {n} tail messages"
 
-    if state == "end-marker ping-pong":
-        return f"{part(row.share_marker_only)} are end markers only ({row.share_marker_only:.2f}" \
-               f" ≥ {dominance})"
-    if state == "silence collapse":
-        return f"{part(row.share_silent)} are empty, punctuation or silence placeholders " \
-               f"({row.share_silent:.2f} ≥ {dominance})"
-    if state == "emoji collapse":
-        return f"{part(row.share_emoji)} are mostly emoji ({row.share_emoji:.2f} ≥ {dominance})"
-    if state in ("fixed-point loop", "periodic loop"):
-        unit = lp_row.unit if len(lp_row.unit) <= 80 else lp_row.unit[:77] + "..."
-        return f"from turn {lp_row.onset_turn} every message repeats a recent one (period " \
-               f"{lp_row.period}, coverage {lp_row.coverage:.2f}): \"{unit}\""
-    if state == "refusal or disengagement":
-        return f"{part(row.share_refusal)} use refusal terms ({row.share_refusal:.2f} ≥ " \
-               f"{refusal_share}), e.g. \"{examples.get(_REFUSAL, '')}\""
-    if state == "farewell loop":
-        return f"{part(row.share_farewell)} use farewell terms ({row.share_farewell:.2f} ≥ " \
-               f"{dominance}), e.g. \"{examples.get(_FAREWELL, '')}\""
-    return (f"no rule applies: tail of {n}, markers {row.share_marker_only:.2f}, silent "
-            f"{row.share_silent:.2f}, emoji {row.share_emoji:.2f}, refusal "
-            f"{row.share_refusal:.2f}, farewell {row.share_farewell:.2f}, no final loop")
+def _quote(text: str, limit: int = 70) -> str:
+    flat = " ".join(str(text).split())
+    return f"\"{flat if len(flat) <= limit else flat[:limit - 1] + '…'}\""
+
+
+def _who(names: list[str], all_speakers: list[str]) -> str:
+    if len(all_speakers) > 1 and set(all_speakers) <= set(names):
+        return "both"
+    return ", ".join(names)
+
+
+class _Rules:
+    """The end-state rules applied to one conversation at a time."""
+
+    def __init__(self, tail: int, dominance: float, refusal_share: float, margin: float,
+                 min_messages: int) -> None:
+        self.tail, self.dominance, self.refusal_share = tail, dominance, refusal_share
+        self.margin, self.min_messages = margin, min_messages
+
+    def label(self, m: pd.DataFrame, flags: pd.DataFrame, near: np.ndarray, lp) -> list:
+        n = len(m)
+        k = min(self.tail, n)
+        t_flags = flags.iloc[n - k:]
+        speakers = m["speaker"].astype(str).to_numpy()
+        t_speakers = speakers[n - k:]
+        everyone = list(dict.fromkeys(speakers))
+        texts = m["text"].fillna("").to_numpy()
+        turns = m["turn"].to_numpy()
+        shares = {f: float(t_flags[f].mean()) if k else 0.0 for f in _FLAGS}
+        found: dict[str, dict] = {}  # label -> speakers, onset position, margin, evidence
+        marginal = False
+
+        # 1. refusal: per speaker, at least two declining messages, one of its last two.
+        refusers = []
+        for s in everyone:
+            mine = t_flags["refusal"].to_numpy()[t_speakers == s]
+            if len(mine) and mine.sum() >= 2 and mine[-2:].any() \
+                    and mine.mean() >= self.refusal_share - 1e-9:
+                refusers.append(s)
+                marginal |= mine.mean() - self.refusal_share < self.margin
+        if refusers:
+            sel = np.isin(speakers, refusers)
+            onset = self._onset(flags["refusal"].to_numpy(), sel)
+            first = next(i for i in range(n - k, n) if flags["refusal"].iat[i] and sel[i])
+            rate = float(np.mean(t_flags["refusal"].to_numpy()[np.isin(t_speakers, refusers)]))
+            found["refusal or disengagement"] = {
+                "speakers": _who(refusers, everyone), "onset": onset,
+                "evidence": f"{_who(refusers, everyone)} declines in {rate:.2f} of its tail "
+                            f"messages (≥ {self.refusal_share}, two at least), e.g. turn "
+                            f"{turns[first]}: {_quote(texts[first])}"}
+
+        # 2-6. share rules over the whole tail.
+        for label, flag in _SHARE_RULES.items():
+            count = int(t_flags[flag].sum())
+            need = _MIN_FAREWELLS if flag == "farewell" else _MIN_TAIL_MESSAGES
+            share = shares[flag]
+            if count >= need and share >= self.dominance - 1e-9:
+                who = sorted(set(t_speakers[t_flags[flag].to_numpy()]), key=everyone.index)
+                sel = np.isin(speakers, who)
+                first = n - k + int(np.flatnonzero(t_flags[flag].to_numpy())[0])
+                found[label] = {
+                    "speakers": _who(who, everyone),
+                    "onset": self._onset(flags[flag].to_numpy(), sel),
+                    "margin": share - self.dominance < self.margin,
+                    "evidence": f"{count} of {k} tail messages {_FLAG_WORDS[flag]} ({share:.2f} "
+                                f"≥ {self.dominance}), e.g. turn {turns[first]}: "
+                                f"{_quote(texts[first])}"}
+
+        # 7. parroting: a speaker near-repeats the message before, its partner does not repeat.
+        if len(everyone) == 2 and k >= 4:
+            for s in everyone:
+                mine = t_speakers == s
+                other = ~mine
+                echo = near[n - k:, 0][mine]
+                own = near[n - k:, 1][other]
+                if len(echo) >= 2 and echo.mean() >= self.dominance - 1e-9 \
+                        and own.mean() < self.dominance:
+                    sel = speakers == s
+                    found["parroting"] = {
+                        "speakers": s, "onset": self._onset(near[:, 0], sel),
+                        "margin": echo.mean() - self.dominance < self.margin,
+                        "evidence": f"{int(echo.sum())} of {len(echo)} of {s}'s tail messages "
+                                    f"repeat the partner's message before, while the partner "
+                                    f"repeats itself in {own.mean():.2f} of its own"}
+                    break
+
+        # 8-9. loops held to the end.
+        held = bool(lp["has_loop"]) and not bool(lp["left_loop"])
+        if held:
+            label = "fixed-point loop" if int(lp["period"]) == 1 else "periodic loop"
+            start = int(np.searchsorted(turns, int(lp["loop_start_turn"])))
+            who = str(lp["scope"])
+            actor = "every message" if who == "both" else f"{who} in every message"
+            found[label] = {
+                "speakers": who, "onset": start,
+                "margin": int(lp["n_repeats"]) <= max(int(lp["period"]), 2),
+                "evidence": f"from turn {lp['loop_start_turn']} {actor} repeats the one "
+                            f"{lp['period']} "
+                            f"back ({lp['n_repeats']} repeats, to turn {lp['end_turn']}): "
+                            f"{_quote(lp['unit'])}"}
+
+        # 10. natural close: one of the last two messages closes the work.
+        closing = [i for i in range(max(n - 2, 0), n) if flags["closing"].iat[i]]
+        if closing and not found and int(t_flags["closing"].sum()) <= 2:
+            i = closing[0]
+            found["natural close"] = {
+                "speakers": speakers[i], "onset": i,
+                "evidence": f"turn {turns[i]} closes the work once: {_quote(texts[i])}"}
+
+        if found:
+            primary = next(s for s in END_STATES if s in found)
+            info = found[primary]
+            marginal |= bool(info.get("margin", False)) if primary != END_STATES[0] else False
+        else:
+            primary, info = END_STATES[-1], {
+                "speakers": "", "onset": None,
+                "evidence": "no rule applies: tail of " + str(k) + ", " + ", ".join(
+                    f"{_FLAG_WORDS[f].split(' ')[-1]} {shares[f]:.2f}" for f in
+                    ("marker", "silent", "emoji", "farewell", "void", "refusal"))
+                    + (", no loop held to the end" if not held else "")}
+            marginal = any(self.dominance - shares[f] < self.margin and shares[f] > 0
+                           for f in _SHARE_RULES.values())
+        secondary = "; ".join(f"{s} ({found[s]['speakers']})" for s in END_STATES
+                              if s in found and s != primary)
+        onset = info["onset"]
+        confidence = ("too short" if n < self.min_messages else
+                      "marginal" if marginal else "high")
+        evidence = info["evidence"]
+        if confidence == "too short":
+            evidence += f"; only {n} messages (< {self.min_messages})"
+        return [str(m["conversation_id"].iat[0]), None, primary, info["speakers"], secondary,
+                None if onset is None else turns[onset],
+                0 if onset is None else n - onset, confidence, evidence, n, k,
+                round(shares["marker"], 3), round(shares["silent"], 3), round(shares["emoji"], 3),
+                round(shares["refusal"], 3), round(shares["farewell"], 3),
+                round(shares["void"], 3),
+                lp["period"] if bool(lp["has_loop"]) else None, float(lp["coverage"]),
+                str(lp["scope"]) if bool(lp["has_loop"]) else "",
+                bool(lp["left_loop"])]
+
+    @staticmethod
+    def _onset(flag: np.ndarray, sel: np.ndarray, max_gap: int = 1) -> int:
+        """First position of the final run of flagged messages among the selected speakers'
+        messages, a gap of at most ``max_gap`` unflagged messages in a row bridged."""
+        idx = np.flatnonzero(sel)
+        hits = np.flatnonzero(flag[idx].astype(bool))
+        if not len(hits):
+            return int(idx[-1]) if len(idx) else 0
+        gaps = np.diff(hits) - 1
+        breaks = np.flatnonzero(gaps > max_gap)
+        first = hits[breaks[-1] + 1] if len(breaks) else hits[0]
+        return int(idx[first])
+
+
+_FLAG_WORDS = {
+    "marker": "are end markers", "silent": "are empty or silent", "emoji": "are mostly emoji",
+    "farewell": "sign off", "void": "are void poetry", "refusal": "decline",
+    "closing": "close",
+}
 
 
 def end_state_shares(states: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
@@ -284,3 +429,4 @@ def example_conversations(states: pd.DataFrame, *, n: int = 12) -> list[str]:
         rank=lambda d: d.groupby("end_state", observed=True).cumcount())
     ranked = ranked.sort_values(["rank", "end_state"], kind="stable")
     return [str(c) for c in ranked["conversation_id"].head(n)]
+

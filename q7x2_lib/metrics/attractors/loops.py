@@ -1,95 +1,364 @@
-"""Loops: the repeating stretch each conversation ends in."""
+"""Loops: the repeating stretches conversations fall into, for the pair and for each speaker."""
 
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..._core.speed import by_conversation
-from ..._core.validate import check_positive_int, messages_metric, messages_seen, positions
+from ..._core.validate import (
+    check_int,
+    check_positive_int,
+    check_share,
+    messages_metric,
+    messages_seen,
+    positions,
+)
 from ..overview import model_pairs
-from .repeats import near_repeats
+from .repeats import lag_matches, near_repeats
 
-__all__ = ["loop_overview", "loops"]
+__all__ = ["LOOP_KINDS", "loop_overview", "loops", "speaker_loops"]
+
+LOOP_KINDS = ("fixed point", "ping-pong", "cycle")
+"""What a loop repeats: one message (period 1), two (period 2) or a longer cycle."""
+
+#: Messages after a loop's last repeat that count as leaving it (fewer: the loop held to the end).
+MIN_EXIT = 3
+
+#: Share of exact repeats above which a loop starts at its first exact repeat.
+EXACT_SHARE = 0.8
 
 _SPACE_RE = re.compile(r"\s+")
+_BOTH = "both"
 
 
-# --- loops -----------------------------------------------------------------------------------
+# --- finding one loop in one sequence --------------------------------------------------------
+
+
+def _runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop (exclusive) of each run of True in ``flags``."""
+    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _bridged(flags: np.ndarray, max_gap: int, min_side: int) -> np.ndarray:
+    """``flags`` with gaps of at most ``max_gap`` False closed when the runs on both sides are
+    at least ``min_side`` long: one odd message inside a loop does not end it."""
+    starts, stops = _runs(flags)
+    if len(starts) < 2 or max_gap == 0:
+        return flags
+    out = flags.copy()
+    lengths = stops - starts
+    gaps = starts[1:] - stops[:-1]
+    close = (gaps <= max_gap) & (lengths[:-1] >= min_side) & (lengths[1:] >= min_side)
+    for stop, start in zip(stops[:-1][close], starts[1:][close], strict=True):
+        out[stop:start] = True
+    return out
+
+
+def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: int,
+          max_gap: int) -> tuple[int, int, int, int, int] | None:
+    """The last loop of one sequence: ``(period, start, first_repeat, end, n_repeats)``.
+
+    ``match[i, l - 1]``: message ``i`` near-repeats message ``i - l``. A loop of period ``p`` is
+    a stretch of messages that each repeat the message ``p`` back (or ``2 p`` back, so that one
+    variant message breaks one position, not two), opened by a clean repeat at lag ``p``, with
+    gaps of up to ``max_gap`` bridged, holding at least ``max(p, min_repeats)`` repeats (the unit
+    seen whole at least twice, a single message at least ``min_repeats + 1`` times). Of the
+    periods that find one, the loop that lasts latest wins (ends within ``max_gap`` count as
+    equal), then the smallest period that starts at most one period later than a longer one
+    (the smallest lag that explains the tail), then the one that starts first. A loop whose repeats are mostly exact (``EXACT_SHARE``) starts at its
+    first exact repeat: the near variants that lead into a fixed point are its approach.
+    """
+    n, width = match.shape
+    counts = match.sum(axis=0)
+    best = None
+    for p in range(1, min(max_period, n - 1) + 1):
+        need = max(p, min_repeats)
+        if counts[p - 1] < need:
+            continue
+        strict = match[:, p - 1]
+        loose = strict | match[:, 2 * p - 1] if 2 * p <= width else strict
+        ok = _bridged(loose, max_gap, max(2, min(p, 4)))
+        starts, stops = _runs(ok)
+        for a, b in zip(starts[::-1], stops[::-1], strict=True):
+            clean = np.flatnonzero(strict[a:b])
+            if not len(clean):
+                continue
+            first = a + int(clean[0])
+            same = np.flatnonzero(exact[first:b, p - 1])
+            if len(same) and len(same) >= EXACT_SHARE * (b - first):
+                first += int(same[0])
+            last = first + int(np.flatnonzero(loose[first:b])[-1])
+            n_rep = int(loose[first:last + 1].sum())
+            if n_rep >= need:
+                cand = (p, first - p, first, last, n_rep)
+                if best is None or _better(cand, best, max_gap):
+                    best = cand
+                break
+    return best
+
+
+def _better(a: tuple, b: tuple, max_gap: int) -> bool:
+    """Loop ``a`` explains the sequence better than ``b`` (see :func:`_scan`): it lasts later;
+    or it has the smaller period and starts at most one longer period after the other (a
+    fixed point also repeats at lag 2, from one message earlier); or it starts first."""
+    if abs(a[3] - b[3]) > max_gap:
+        return a[3] > b[3]
+    if a[0] < b[0] and a[1] <= b[1] + b[0]:
+        return True
+    if b[0] < a[0] and b[1] <= a[1] + a[0]:
+        return False
+    return (a[1], a[0]) < (b[1], b[0])
+
+
+# --- every sequence of a table ---------------------------------------------------------------
+
+
+def _sequences(m: pd.DataFrame, by_speaker: bool) -> pd.DataFrame:
+    """The messages as sequences: each conversation whole, or each speaker's messages in order."""
+    seq = m[["conversation_id", "turn", "speaker", "text"]].copy()
+    seq["pos"] = positions(m)
+    seq["scope"] = seq["speaker"].astype("string") if by_speaker else _BOTH
+    if by_speaker:
+        conv = pd.factorize(seq["conversation_id"], sort=False)[0]
+        seq = seq.iloc[np.lexsort((seq["scope"].to_numpy(dtype=object), conv))]
+        key = seq["conversation_id"].astype("string") + "\x1f" + seq["scope"]
+        seq = seq.assign(conversation_id=key.to_numpy()).reset_index(drop=True)
+    return seq
+
+
+def _scan_all(seq: pd.DataFrame, max_period: int, threshold: float, ngram: int,
+              min_repeats: int, max_gap: int) -> tuple[list[tuple | None], np.ndarray]:
+    match, exact = lag_matches(seq, lags=2 * max_period, threshold=threshold, ngram=ngram)
+    bounds = np.flatnonzero(np.r_[True, seq["conversation_id"].to_numpy()[1:]
+                                  != seq["conversation_id"].to_numpy()[:-1], True])
+    return [_scan(match[a:b], exact[a:b], max_period, min_repeats, max_gap) if b - a > 1 else None
+            for a, b in zip(bounds[:-1], bounds[1:], strict=False)], bounds
+
+
+def _scope_rows(seq: pd.DataFrame, m: pd.DataFrame, found: list, bounds: np.ndarray
+                ) -> pd.DataFrame:
+    """One row per sequence with its loop, positions mapped back to the conversation."""
+    n_conv = m.groupby("conversation_id", sort=False).size()
+    texts, turns, pos = seq["text"].to_numpy(), seq["turn"].to_numpy(), seq["pos"].to_numpy()
+    rows = []
+    for (a, b), hit in zip(zip(bounds[:-1], bounds[1:], strict=False), found, strict=True):
+        cid = str(seq["conversation_id"].iat[a]).split("\x1f", 1)[0]
+        scope = str(seq["scope"].iat[a])
+        n = int(n_conv.loc[cid])
+        row = {"conversation_id": cid, "scope": scope, "n_messages": n, "has_loop": hit is not None}
+        if hit is not None:
+            p, start, first, last, n_rep = hit
+            start_pos, end_pos = int(pos[a + start]), int(pos[a + last])
+            row.update(period=p, loop_start_turn=turns[a + start], onset_turn=turns[a + first],
+                       end_turn=turns[a + last], n_repeats=n_rep,
+                       duration=end_pos - start_pos + 1, n_after=n - 1 - end_pos,
+                       coverage=round((end_pos - start_pos + 1) / max(n, 1), 3),
+                       unit=" | ".join(_one_line(t) for t in texts[a + start : a + start + p]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+_INT_COLUMNS = ("onset_turn", "loop_start_turn", "end_turn", "period")
+
+
+def _finish(t: pd.DataFrame) -> pd.DataFrame:
+    for col in ("period", "loop_start_turn", "onset_turn", "end_turn", "n_repeats", "duration",
+                "n_after", "coverage", "unit"):
+        if col not in t.columns:
+            t[col] = pd.NA
+    has = t["has_loop"].astype(bool)
+    t["has_loop"] = has
+    for col in _INT_COLUMNS:
+        t[col] = pd.array(t[col].where(has), dtype="Int64")
+    for col in ("n_repeats", "duration", "n_after"):
+        t[col] = t[col].where(has, 0).astype("int64")
+    t["coverage"] = t["coverage"].where(has, 0.0).astype("float64")
+    t["unit"] = t["unit"].where(has, "").astype("string")
+    t["left_loop"] = has & (t["n_after"] >= MIN_EXIT)
+    kind = np.select([t["period"].fillna(0).to_numpy() == 1,
+                      (t["period"].fillna(0).to_numpy() == 2) & (t["scope"] == _BOTH).to_numpy()],
+                     ["fixed point", "ping-pong"], default="cycle")
+    t["kind"] = pd.Series(np.where(has, kind, ""), index=t.index, dtype="string")
+    return t
+
+
+def _loop_table(m: pd.DataFrame, max_period: int, threshold: float, ngram: int,
+                min_repeats: int, max_gap: int) -> pd.DataFrame:
+    parts = []
+    for by_speaker in (False, True):
+        seq = _sequences(m, by_speaker)
+        found, bounds = _scan_all(seq, max_period, threshold, ngram, min_repeats, max_gap)
+        parts.append(_scope_rows(seq, m, found, bounds))
+    t = _finish(pd.concat(parts, ignore_index=True))
+    order = pd.Index(pd.unique(m["conversation_id"].astype(str)))
+    t["_o"] = order.get_indexer(t["conversation_id"])
+    t["_s"] = (t["scope"] != _BOTH).astype(int)
+    t = t.sort_values(["_o", "_s"], kind="stable").drop(columns=["_o", "_s"])
+    return t.reset_index(drop=True)
+
+
+def _check_loop_options(max_period: int, threshold: float, ngram: int, min_repeats: int,
+                        max_gap: int) -> None:
+    check_positive_int("max_period", max_period)
+    check_share("threshold", threshold)
+    check_positive_int("ngram", ngram)
+    check_positive_int("min_repeats", min_repeats)
+    check_int("max_gap", max_gap, 0)
+
+
+def _max_period(max_period: int, lookback: int | None) -> int:
+    if lookback is not None:
+        warnings.warn("loops(lookback=) is now max_period=: the longest cycle looked for",
+                      DeprecationWarning, stacklevel=4)
+        return lookback
+    return max_period
+
+
+_SPEAKER_COLUMNS = ["conversation_id", "model_pair", "scope", "n_messages", "has_loop", "kind",
+                    "period", "loop_start_turn", "onset_turn", "end_turn", "duration",
+                    "n_repeats", "coverage", "n_after", "left_loop", "unit"]
+
+
+@messages_metric
+@by_conversation
+def speaker_loops(
+    messages: pd.DataFrame, *, max_period: int = 24, threshold: float = 0.8, ngram: int = 3,
+    min_repeats: int = 2, max_gap: int = 1, include_seed: bool = False,
+) -> pd.DataFrame:
+    """The last loop of each conversation as a whole and of each speaker on their own.
+
+    A speaker's messages are read as a sequence of their own: a model that re-sends one
+    message while its partner varies loops with period 1 in its own messages, which the
+    conversation as a whole (where that message recurs every other turn among new ones) does
+    not show. The loop rule is the one of :func:`loops`.
+
+    Returns
+    -------
+    DataFrame
+        One row per conversation and ``scope``: ``"both"`` (the whole conversation) first,
+        then each speaker by name. Columns: ``conversation_id``, ``model_pair``, ``scope``,
+        ``n_messages`` (of the conversation), ``has_loop``, ``kind`` (``LOOP_KINDS``; empty
+        without a loop), ``period`` (in the scope's own messages), ``loop_start_turn`` (first
+        message of the loop: the repeated unit's first occurrence), ``onset_turn`` (its first
+        repeat), ``end_turn`` (its last repeat), ``duration`` (messages of the conversation
+        from start to end, both speakers counted), ``n_repeats`` (messages of the scope that
+        repeat), ``coverage`` (duration over the conversation's messages, 3 decimals),
+        ``n_after`` (messages after the end), ``left_loop`` (at least ``MIN_EXIT`` = 3
+        messages follow: the run left the loop again), ``unit`` (the repeated messages,
+        whitespace collapsed, joined by " | "). Turn and period columns are Int64, NA without
+        a loop.
+    """
+    _check_loop_options(max_period, threshold, ngram, min_repeats, max_gap)
+    m = messages_seen(messages, func="speaker_loops", include_seed=include_seed)
+    t = _loop_table(m, max_period, threshold, ngram, min_repeats, max_gap)
+    pairs = model_pairs(m, include_seed=True)
+    t["model_pair"] = pairs.reindex(t["conversation_id"]).to_numpy()
+    t["scope"] = t["scope"].astype("string")
+    t["conversation_id"] = t["conversation_id"].astype("string")
+    return t[_SPEAKER_COLUMNS]
+
+
+def _main_loops(t: pd.DataFrame) -> pd.DataFrame:
+    """Per conversation the loop that describes it: the pair's loop when the whole exchange
+    repeats; else a speaker's (one-sided) loop, the one held to the end first, then the
+    longest; a loop held to the end beats one that was left."""
+    key = pd.DataFrame({
+        "c": t["conversation_id"].to_numpy(),
+        "held": (t["has_loop"] & ~t["left_loop"]).to_numpy(),
+        "has": t["has_loop"].to_numpy(),
+        "pair": (t["scope"] == _BOTH).to_numpy(),
+        "duration": t["duration"].to_numpy(),
+        "end": t["end_turn"].fillna(-1).to_numpy(),
+        "row": np.arange(len(t)),
+    })
+    order = pd.Index(pd.unique(key["c"]))
+    key["o"] = order.get_indexer(key["c"])
+    ranked = key.sort_values(["o", "held", "has", "pair", "end", "duration"],
+                             ascending=[True, False, False, False, False, False], kind="stable")
+    rows = ranked.drop_duplicates("o")["row"].to_numpy()
+    return t.iloc[rows].reset_index(drop=True)
 
 
 @messages_metric
 @by_conversation(split=("repeats",))
 def loops(
-    messages: pd.DataFrame, *, lookback: int = 6, threshold: float = 0.8, ngram: int = 3,
-    min_repeats: int = 2, include_seed: bool = False, repeats: pd.DataFrame | None = None,
+    messages: pd.DataFrame, *, max_period: int = 24, threshold: float = 0.8, ngram: int = 3,
+    min_repeats: int = 2, max_gap: int = 1, include_seed: bool = False,
+    repeats: pd.DataFrame | None = None, lookback: int | None = None,
 ) -> pd.DataFrame:
-    """The loop each conversation ends in, if any.
+    """The loop each conversation falls into, if any: for the pair or for one speaker.
 
-    The loop is the longest final stretch in which every message near-repeats one of the
-    ``lookback`` before it (see :func:`near_repeats`); ``onset_turn`` is its first message.
-    ``period`` is the lag at which the stretch repeats: for each message the smallest lag with
-    a near repeat, and the most common of those (ties: the smaller), so one glitch does not
-    hide a fixed point. 1 is a fixed point (the same message over and over), 2 a ping-pong
-    (A, B, A, B), more a longer cycle. The loop starts (``loop_start_turn``) at the message
-    the onset repeats, the first occurrence of the repeated unit: the ``period`` messages from
-    there. A conversation is in a loop when the stretch holds at least
-    ``max(period, min_repeats)`` repeats.
+    Messages are compared as in :func:`near_repeats` (normal forms; exact, or near at
+    ``threshold`` on character ``ngram``-grams). A loop of period ``p`` is a stretch in which
+    every message repeats the message ``p`` before it, for ``p`` up to ``max_period``; the
+    period is the smallest lag that explains the stretch (a fixed point also repeats at lag 2;
+    period 1 wins). One odd message inside a loop (up to ``max_gap`` in a row) does not end it
+    or move its onset: each message may also repeat the one ``2 p`` back. A loop needs at least
+    ``max(p, min_repeats)`` repeats: the unit seen whole twice, one message three times.
+
+    The search runs on the whole conversation and on each speaker's own messages
+    (:func:`speaker_loops`), so a model that re-sends one message while its partner varies is
+    found, with ``scope`` naming it. The conversation's loop is the pair's when the whole
+    exchange repeats, else the speaker's; the last loop of a run, which may have been left.
 
     Parameters
     ----------
     messages
         The messages table.
-    lookback, threshold, ngram
+    max_period
+        Longest cycle looked for, in messages of the sequence searched (24: a 12-round cycle).
+    threshold, ngram
         As in :func:`near_repeats`.
     min_repeats
-        Fewest repeats that make a loop (2: "A, A" is not a loop, "A, A, A" is).
+        Fewest repeats of a single message that make a loop (2: "A, A" is not a loop, "A, A,
+        A" is).
+    max_gap
+        Odd messages in a row a loop survives.
     include_seed
         Keep the orchestrator's seed messages.
     repeats
-        The result of :func:`near_repeats` on the same messages and options, to reuse it.
+        The result of :func:`near_repeats`, for the ``repeat_share`` column (computed when not
+        given).
+    lookback
+        Former name of ``max_period`` (deprecated).
 
     Returns
     -------
     DataFrame
         One row per conversation: ``conversation_id``, ``model_pair``, ``n_messages``,
-        ``has_loop``, ``onset_turn``, ``loop_start_turn``, ``period`` (Int64, NA without a
-        loop), ``n_repeats``, ``coverage`` (share of the generated messages from the loop start
-        on, 3 decimals; 0 without a loop), ``unit`` (the repeated messages' text, whitespace
-        collapsed, joined by " | "; empty without a loop), ``repeat_share`` (share of all the
-        conversation's messages that near-repeat a recent one, 3 decimals).
+        ``has_loop``, ``onset_turn`` (first repeat), ``loop_start_turn`` (first message of the
+        loop), ``period`` (Int64, NA without a loop; in the looping speaker's own messages for
+        a one-sided loop), ``n_repeats``, ``coverage`` (share of the conversation's messages
+        from the loop's start to its end, 3 decimals; 0 without a loop), ``unit`` (the repeated
+        messages' text, whitespace collapsed, joined by " | "; empty without a loop),
+        ``repeat_share`` (share of all the conversation's messages that near-repeat one of the
+        six before, 3 decimals), then ``scope`` (``"both"`` or the looping speaker; NA without
+        a loop), ``one_sided``, ``kind``, ``end_turn``, ``duration``, ``n_after``,
+        ``left_loop``, as in :func:`speaker_loops`.
     """
-    check_positive_int("min_repeats", min_repeats)
+    max_period = _max_period(max_period, lookback)
+    _check_loop_options(max_period, threshold, ngram, min_repeats, max_gap)
     m = messages_seen(messages, func="loops", include_seed=include_seed)
+    t = _main_loops(_loop_table(m, max_period, threshold, ngram, min_repeats, max_gap))
     r = repeats if repeats is not None else near_repeats(
-        m, lookback=lookback, threshold=threshold, ngram=ngram, include_seed=True)
-    r = r.reset_index(drop=True)
-    codes, ids = pd.factorize(r["conversation_id"])
-    pos = positions(r)
-    stretch = _final_stretch(r["is_near_repeat"].to_numpy(dtype=bool), pos, codes)
-    in_stretch = pos >= stretch["onset"][codes]
-    lag = r["repeat_lag"].fillna(0).to_numpy(dtype=np.int64)
-    period = _period(lag, in_stretch, codes, len(ids))
-    n_msgs = np.bincount(codes, minlength=len(ids))
-    has_loop = stretch["n_repeats"] >= np.maximum(period, min_repeats)
-    first_row = np.r_[0, np.cumsum(n_msgs)[:-1]]
-    onset_row = first_row + np.minimum(stretch["onset"], n_msgs - 1)
-    # The loop starts at the message the first repeat repeats: the unit's first occurrence.
-    start = np.where(has_loop, np.maximum(stretch["onset"] - lag[onset_row], 0), 0)
-    out = pd.DataFrame({"conversation_id": pd.array(ids, dtype="string")})
-    out["model_pair"] = model_pairs(m, include_seed=True).reindex(ids).to_numpy()
-    out["n_messages"] = n_msgs.astype("int64")
-    out["has_loop"] = has_loop
-    turns = r["turn"].to_numpy()
-    out["onset_turn"] = _masked_int(turns[onset_row], has_loop)
-    out["loop_start_turn"] = _masked_int(turns[first_row + start], has_loop)
-    out["period"] = _masked_int(period, has_loop)
-    out["n_repeats"] = np.where(has_loop, stretch["n_repeats"], 0).astype("int64")
-    out["coverage"] = np.where(has_loop, (n_msgs - start) / np.maximum(n_msgs, 1), 0.0).round(3)
-    out["unit"] = _units(m["text"].to_numpy(), first_row + start, period, has_loop)
-    out["repeat_share"] = (r.groupby(codes)["is_near_repeat"].mean().to_numpy()).round(3)
+        m, threshold=threshold, ngram=ngram, include_seed=True)
+    share = r.groupby("conversation_id", sort=False)["is_near_repeat"].mean().round(3)
+    out = pd.DataFrame({"conversation_id": t["conversation_id"].astype("string")})
+    out["model_pair"] = model_pairs(m, include_seed=True).reindex(t["conversation_id"]).to_numpy()
+    for col in ("n_messages", "has_loop", "onset_turn", "loop_start_turn", "period",
+                "n_repeats", "coverage", "unit"):
+        out[col] = t[col].to_numpy() if col not in _INT_COLUMNS else t[col].array
+    out["repeat_share"] = share.reindex(t["conversation_id"]).fillna(0.0).to_numpy()
+    out["scope"] = pd.array(np.where(t["has_loop"], t["scope"], None), dtype="string")
+    out["one_sided"] = (t["has_loop"] & (t["scope"] != _BOTH)).to_numpy()
+    for col in ("kind", "end_turn", "duration", "n_after", "left_loop"):
+        out[col] = t[col].array if col in _INT_COLUMNS else t[col].to_numpy()
+    out["kind"] = out["kind"].astype("string")
     return out
 
 
@@ -115,41 +384,5 @@ def loop_overview(loops_table: pd.DataFrame) -> pd.DataFrame:
     return out[["loop", "n_conversations", "share", "median_onset_turn", "median_coverage"]]
 
 
-def _final_stretch(is_repeat: np.ndarray, pos: np.ndarray, codes: np.ndarray) -> dict:
-    """Per conversation: position of the first message of the all-repeat suffix, its length."""
-    n_conv = codes.max(initial=-1) + 1
-    last_break = np.full(n_conv, -1)
-    np.maximum.at(last_break, codes, np.where(is_repeat, -1, pos))
-    n_msgs = np.bincount(codes, minlength=n_conv)
-    onset = last_break + 1
-    return {"onset": onset, "n_repeats": n_msgs - onset}
-
-
-def _period(repeat_lag: np.ndarray, in_stretch: np.ndarray, codes: np.ndarray, n_conv: int
-            ) -> np.ndarray:
-    """Most common smallest repeat lag in each conversation's final stretch (ties: smaller)."""
-    lags = pd.DataFrame({"c": codes[in_stretch], "lag": repeat_lag[in_stretch]})
-    mode = (lags.groupby(["c", "lag"]).size().reset_index(name="k")
-                .sort_values(["c", "k", "lag"], ascending=[True, False, True], kind="stable")
-                .drop_duplicates("c"))
-    period = np.ones(n_conv, dtype=np.int64)
-    period[mode["c"].to_numpy(dtype=np.int64)] = mode["lag"].to_numpy(dtype=np.int64)
-    return period
-
-
-def _masked_int(values: np.ndarray, keep: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    out = pd.array(np.where(keep, values, 0), dtype="Int64")
-    out[~keep] = pd.NA
-    return out
-
-
 def _one_line(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
-
-
-def _units(texts: np.ndarray, start: np.ndarray, period: np.ndarray, keep: np.ndarray) -> pd.Series:
-    units = [" | ".join(_one_line(t) for t in texts[s : s + p]) if k else ""
-             for s, p, k in zip(start, period, keep, strict=True)]
-    return pd.Series(units, dtype="string")
-
-

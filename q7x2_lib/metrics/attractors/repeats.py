@@ -19,7 +19,7 @@ from ..._core.validate import (
     positions,
 )
 
-__all__ = ["near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_share_by_turn"]
+__all__ = ["lag_matches", "near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_share_by_turn"]
 
 #: Messages a recurrence matrix holds at most (see :func:`recurrence_matrix`).
 MAX_RECURRENCE = 1_000
@@ -163,6 +163,31 @@ def _lag_similarities(
     # Chunks write their own rows; one chunk's numpy work overlaps another's normal forms.
     in_threads(fill, _chunks(m, pos))
     return sim, exact
+
+
+def lag_matches(m: pd.DataFrame, *, lags: int, threshold: float, ngram: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each message near-repeats the one ``l`` before it, for ``l`` = 1 .. ``lags``.
+
+    ``m`` holds whole conversations in order (``conversation_id``, ``text``); the result is a
+    pair of boolean ``len(m) x lags`` arrays ``(near, exact)``, column ``l - 1`` for lag ``l``,
+    False where there is no message ``l`` back. Similarity as in :func:`near_repeats`; chunked
+    like it, so memory holds two bytes per message and lag, not a float.
+    """
+    pos = positions(m)
+    texts = m["text"].fillna("")
+    out = np.zeros((len(m), lags), dtype=bool)
+    same = np.zeros((len(m), lags), dtype=bool)
+
+    def fill(bounds: tuple[int, int]) -> None:
+        start, stop = bounds
+        codes, uniques = pd.factorize(texts.iloc[start:stop], sort=False)
+        forms = np.asarray([normal_form(t) for t in uniques.tolist()], dtype=object)[codes].tolist()
+        sim, same[start:stop] = _chunk_similarities(forms, pos[start:stop], lags, ngram)
+        out[start:stop] = np.nan_to_num(sim, nan=0.0) >= threshold
+
+    in_threads(fill, _chunks(m, pos))
+    return out, same
 
 
 @messages_metric
