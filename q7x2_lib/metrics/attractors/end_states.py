@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..._core.speed import by_conversation
-from ..._core.text import EMOJI_RE, is_emoji, normal_form, tokenize
+from ..._core.text import EMOJI_RE, normal_form
 from ..._core.validate import (
     check_positive_int,
     check_share,
@@ -20,11 +20,12 @@ from ..._core.validate import (
 )
 from ..drift.themes import lexicon_table
 from .loops import loops
-from .repeats import lag_matches
+from .repeats import _lag_similarities
 from .speech_acts import (
     farewell_phrase,
     is_closing,
     is_minimal_marker,
+    is_mostly_emoji,
     is_void_poetry,
     refusal_phrase,
 )
@@ -40,8 +41,9 @@ __all__ = [
 
 END_STATE_RULES = {
     "refusal or disengagement":
-        "a speaker keeps declining to go on: at least two of its tail messages, one of its last "
-        "two among them, decline in so many words (\"I must decline to continue\", \"I can't "
+        "a speaker keeps declining to go on: at least two of its tail messages (and `refusal_share` "
+        "of them) decline in so many words, one of its last two among them or only silence and "
+        "end markers since (\"I must decline to continue\", \"I can't "
         "engage with this\", \"I must adhere to my safety guidelines\", \"I'll stop here\")",
     "end-marker ping-pong":
         "at least `dominance` of the tail are bare end markers, or an end marker with at most "
@@ -60,15 +62,17 @@ END_STATE_RULES = {
         "Silent.\", ∞, 🙏)",
     "parroting":
         "a speaker sends its partner's previous message back: at least `dominance` of its tail "
-        "messages near-repeat the message before, while the partner does not repeat itself",
+        "messages near-repeat the message before, more closely (mean similarity 0.1 higher) "
+        "than the partner repeats its own previous message",
     "fixed-point loop":
         "the conversation ends in a loop of one message (for the pair or for one speaker, "
         ":func:`loops`), held to the end",
     "periodic loop": "it ends in a loop of two or more messages (a ping-pong, a longer cycle)",
     "natural close":
-        "none of the above, and one of the last two messages closes the work, once (at most two "
-        "closing messages in the tail): a sign-off, a thank-you, \"that concludes our story\", "
-        "\"simulation complete\", an end marker after words",
+        "none of the above, and one of the last four messages closes the work, once (at most two "
+        "closing messages in the tail), with only quiet after it (silence, markers, void lines): "
+        "a sign-off, a thank-you, \"that concludes our story\", \"simulation complete\", an end "
+        "marker after words",
     "still open": "none of the above: the conversation is still developing at its end",
 }
 """Every end-state label with its rule, in the order the rules are tried (the first that
@@ -86,7 +90,8 @@ _LETTER_OR_DIGIT_RE = re.compile(r"[^\W_]")
 # "[Empty response]", "(no reply)", "[Silence held]", "[No further messages]": a short note in
 # brackets or parentheses that says nothing is being said.
 _PLACEHOLDER_RE = re.compile(
-    r"[\[(][^\])]{0,20}\b(?:empty|silen\w*|quiet|nothing|blank|pause\w*|no (?:further )?"
+    r"[\[(][^\])]{0,20}\b(?:empty|silen\w*|quiet|hush\w*|stillness|nothing|blank|pause\w*"
+    r"|no (?:further )?"
     r"(?:response|reply|replies|messages?|words|output|content))\b[^\])]{0,40}[\])]"
 )
 # "Silence.", "*silent*", "(pause)": one word of silence on its own.
@@ -102,7 +107,9 @@ _SHARE_RULES = {  # label -> per-message flag decided by a share of the tail
 }
 _LOOP_LABELS = ("fixed-point loop", "periodic loop")
 _MIN_TAIL_MESSAGES = 2  # a share rule needs two messages: one message is a moment, not a state
-_MIN_FAREWELLS = 3  # a farewell loop goes round: at least three sign-offs
+_PARROT_MARGIN = 0.1  # the echo beats the partner's own repetition by this much similarity
+_MIN_FAREWELLS = 3
+_CLOSE_WINDOW = 4  # a natural close lies in the last four messages  # a farewell loop goes round: at least three sign-offs
 
 
 def _is_silent(text: str) -> bool:
@@ -113,12 +120,6 @@ def _is_silent(text: str) -> bool:
     return bool(_PLACEHOLDER_RE.fullmatch(form) or _SILENT_WORD_RE.fullmatch(form))
 
 
-def _is_mostly_emoji(text: str) -> bool:
-    tokens = tokenize(text)
-    n_emoji = sum(map(is_emoji, tokens))
-    return n_emoji > 0 and 2 * n_emoji >= len(tokens)
-
-
 def _message_flags(texts: pd.Series, end_marker: np.ndarray) -> pd.DataFrame:
     """Per message what it is and does, computed once per distinct text."""
     codes, uniques = pd.factorize(texts.fillna(""), sort=False)
@@ -126,7 +127,7 @@ def _message_flags(texts: pd.Series, end_marker: np.ndarray) -> pd.DataFrame:
     for text in uniques.tolist():
         silent = _is_silent(text)
         marker = is_minimal_marker(text)
-        rows.append((marker, silent, _is_mostly_emoji(text), farewell_phrase(text) is not None,
+        rows.append((marker, silent, is_mostly_emoji(text), farewell_phrase(text) is not None,
                      is_void_poetry(text), refusal_phrase(text) is not None, is_closing(text)))
     table = np.asarray(rows, dtype=bool).reshape(len(uniques), len(_FLAGS))[codes]
     out = pd.DataFrame(table, columns=list(_FLAGS), index=texts.index)
@@ -214,15 +215,16 @@ def end_states(
         m, max_period=max_period, threshold=threshold, ngram=ngram, min_repeats=min_repeats,
         include_seed=True)
     flags = _message_flags(m["text"], m["is_end_marker"].to_numpy(dtype=bool))
-    near, _ = lag_matches(m, lags=2, threshold=threshold, ngram=ngram)
-    rules = _Rules(tail, dominance, refusal_share, margin, min_messages)
+    sim, _ = _lag_similarities(m, 2, ngram)
+    sim = np.nan_to_num(sim, nan=0.0)
+    rules = _Rules(tail, dominance, refusal_share, margin, min_messages, threshold)
     lp_by_id = lp.set_index(lp["conversation_id"].astype(str))
     rows = []
     pos = positions(m)
     starts = np.flatnonzero(pos == 0)
     for a, b in zip(starts, [*starts[1:], len(m)], strict=True):
         cid = str(m["conversation_id"].iat[a])
-        rows.append(rules.label(m.iloc[a:b], flags.iloc[a:b], near[a:b], lp_by_id.loc[cid]))
+        rows.append(rules.label(m.iloc[a:b], flags.iloc[a:b], sim[a:b], lp_by_id.loc[cid]))
     out = pd.DataFrame(rows, columns=_COLUMNS)
     out["conversation_id"] = out["conversation_id"].astype("string")
     out["model_pair"] = lp_by_id.reindex(out["conversation_id"])["model_pair"].to_numpy()
@@ -256,11 +258,11 @@ class _Rules:
     """The end-state rules applied to one conversation at a time."""
 
     def __init__(self, tail: int, dominance: float, refusal_share: float, margin: float,
-                 min_messages: int) -> None:
+                 min_messages: int, threshold: float) -> None:
         self.tail, self.dominance, self.refusal_share = tail, dominance, refusal_share
-        self.margin, self.min_messages = margin, min_messages
+        self.margin, self.min_messages, self.threshold = margin, min_messages, threshold
 
-    def label(self, m: pd.DataFrame, flags: pd.DataFrame, near: np.ndarray, lp) -> list:
+    def label(self, m: pd.DataFrame, flags: pd.DataFrame, sim: np.ndarray, lp) -> list:
         n = len(m)
         k = min(self.tail, n)
         t_flags = flags.iloc[n - k:]
@@ -275,9 +277,14 @@ class _Rules:
 
         # 1. refusal: per speaker, at least two declining messages, one of its last two.
         refusers = []
+        quiet_now = (t_flags["silent"] | t_flags["marker"] | t_flags["refusal"]).to_numpy()
         for s in everyone:
             mine = t_flags["refusal"].to_numpy()[t_speakers == s]
-            if len(mine) and mine.sum() >= 2 and mine[-2:].any() \
+            still = quiet_now[t_speakers == s]
+            # it keeps declining: one of its last two messages declines, or it has gone quiet
+            # (silence, end markers) since its last refusal
+            kept = mine[-2:].any() or (mine.any() and still[np.flatnonzero(mine)[-1]:].all())
+            if len(mine) and mine.sum() >= 2 and kept \
                     and mine.mean() >= self.refusal_share - 1e-9:
                 refusers.append(s)
                 marginal |= mine.mean() - self.refusal_share < self.margin
@@ -309,22 +316,24 @@ class _Rules:
                                 f"≥ {self.dominance}), e.g. turn {turns[first]}: "
                                 f"{_quote(texts[first])}"}
 
-        # 7. parroting: a speaker near-repeats the message before, its partner does not repeat.
+        # 7. parroting: a speaker sends back the message before it, more closely than its
+        # partner repeats itself (a shared fixed point is no parroting).
         if len(everyone) == 2 and k >= 4:
             for s in everyone:
                 mine = t_speakers == s
-                other = ~mine
-                echo = near[n - k:, 0][mine]
-                own = near[n - k:, 1][other]
-                if len(echo) >= 2 and echo.mean() >= self.dominance - 1e-9 \
-                        and own.mean() < self.dominance:
-                    sel = speakers == s
+                echo = sim[n - k:, 0][mine]
+                own = sim[n - k:, 1][~mine]
+                hit = echo >= self.threshold
+                if len(echo) >= 2 and hit.mean() >= self.dominance - 1e-9 and \
+                        echo.mean() >= own.mean() + _PARROT_MARGIN:
                     found["parroting"] = {
-                        "speakers": s, "onset": self._onset(near[:, 0], sel),
-                        "margin": echo.mean() - self.dominance < self.margin,
-                        "evidence": f"{int(echo.sum())} of {len(echo)} of {s}'s tail messages "
-                                    f"repeat the partner's message before, while the partner "
-                                    f"repeats itself in {own.mean():.2f} of its own"}
+                        "speakers": s, "onset": self._onset(
+                            np.r_[False, sim[1:, 0] >= self.threshold], speakers == s),
+                        "margin": hit.mean() - self.dominance < self.margin,
+                        "evidence": f"{int(hit.sum())} of {len(echo)} of {s}'s tail messages "
+                                    f"repeat the partner's message before (mean similarity "
+                                    f"{echo.mean():.2f}), while the partner repeats itself "
+                                    f"less ({own.mean():.2f})"}
                     break
 
         # 8-9. loops held to the end.
@@ -342,13 +351,17 @@ class _Rules:
                             f"back ({lp['n_repeats']} repeats, to turn {lp['end_turn']}): "
                             f"{_quote(lp['unit'])}"}
 
-        # 10. natural close: one of the last two messages closes the work.
-        closing = [i for i in range(max(n - 2, 0), n) if flags["closing"].iat[i]]
-        if closing and not found and int(t_flags["closing"].sum()) <= 2:
-            i = closing[0]
+        # 10. natural close: the work closes once, and only quiet follows (silence, markers,
+        # void lines, another closing word).
+        quiet = (flags[["marker", "silent", "emoji", "void", "closing"]].any(axis=1)).to_numpy()
+        tail_close = [i for i in range(max(n - _CLOSE_WINDOW, 0), n) if flags["closing"].iat[i]]
+        if tail_close and not found and int(t_flags["closing"].sum()) <= 2 \
+                and quiet[tail_close[-1]:].all():
+            i = tail_close[-1]
             found["natural close"] = {
                 "speakers": speakers[i], "onset": i,
-                "evidence": f"turn {turns[i]} closes the work once: {_quote(texts[i])}"}
+                "evidence": f"turn {turns[i]} closes the work once: {_quote(texts[i])}"
+                            + (f", and {n - 1 - i} quiet message(s) follow" if i < n - 1 else "")}
 
         if found:
             primary = next(s for s in END_STATES if s in found)

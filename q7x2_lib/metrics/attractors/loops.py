@@ -28,6 +28,9 @@ LOOP_KINDS = ("fixed point", "ping-pong", "cycle")
 #: Messages after a loop's last repeat that count as leaving it (fewer: the loop held to the end).
 MIN_EXIT = 3
 
+#: Share of a loop's messages that must repeat (the rest: odd messages, at most max_gap in a row).
+MIN_MATCH_SHARE = 0.75
+
 #: Share of exact repeats above which a loop starts at its first exact repeat.
 EXACT_SHARE = 0.8
 
@@ -44,19 +47,21 @@ def _runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def _bridged(flags: np.ndarray, max_gap: int, min_side: int) -> np.ndarray:
-    """``flags`` with gaps of at most ``max_gap`` False closed when the runs on both sides are
-    at least ``min_side`` long: one odd message inside a loop does not end it."""
-    starts, stops = _runs(flags)
-    if len(starts) < 2 or max_gap == 0:
-        return flags
-    out = flags.copy()
-    lengths = stops - starts
-    gaps = starts[1:] - stops[:-1]
-    close = (gaps <= max_gap) & (lengths[:-1] >= min_side) & (lengths[1:] >= min_side)
-    for stop, start in zip(stops[:-1][close], starts[1:][close], strict=True):
-        out[stop:start] = True
-    return out
+def _segments(loose: np.ndarray, strict: np.ndarray, double: np.ndarray, p: int, max_gap: int
+              ) -> list[tuple[int, int]]:
+    """Stretches of matches, (first, last), split where more than ``max_gap`` misses come in a
+    row, or where the message after the misses repeats one of them rather than a message
+    before them (the unit changed: an "[END]" run after a fixed point is a new loop)."""
+    starts, stops = _runs(loose)
+    if not len(starts):
+        return []
+    gap_first, after = stops[:-1], starts[1:]
+    bridged = (after - gap_first <= max_gap) & (
+        (strict[after] & (after - p < gap_first)) | (double[after] & (after - 2 * p < gap_first)))
+    split = np.flatnonzero(~bridged)
+    firsts = np.r_[starts[0], starts[1:][split]]
+    lasts = np.r_[stops[:-1][split], stops[-1]] - 1
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
 def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: int,
@@ -65,13 +70,15 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
 
     ``match[i, l - 1]``: message ``i`` near-repeats message ``i - l``. A loop of period ``p`` is
     a stretch of messages that each repeat the message ``p`` back (or ``2 p`` back, so that one
-    variant message breaks one position, not two), opened by a clean repeat at lag ``p``, with
-    gaps of up to ``max_gap`` bridged, holding at least ``max(p, min_repeats)`` repeats (the unit
-    seen whole at least twice, a single message at least ``min_repeats + 1`` times). Of the
-    periods that find one, the loop that lasts latest wins (ends within ``max_gap`` count as
-    equal), then the smallest period that starts at most one period later than a longer one
-    (the smallest lag that explains the tail), then the one that starts first. A loop whose repeats are mostly exact (``EXACT_SHARE``) starts at its
-    first exact repeat: the near variants that lead into a fixed point are its approach.
+    variant message breaks one position, not two), with no more than ``max_gap`` misses in a
+    row and at least ``MIN_MATCH_SHARE`` of its messages repeating (over the whole stretch and
+    over its first ``max(4, 2 p)`` messages), opened by a clean repeat at lag ``p``, holding at least ``max(p, min_repeats)`` repeats (the unit seen whole at least
+    twice, a single message at least ``min_repeats + 1`` times). Of the periods that find one,
+    the loop that lasts latest wins (ends within ``max_gap`` count as equal), then the
+    smallest period that starts at most one period later than a longer one (the smallest lag
+    that explains the tail), then the one that starts first. A loop whose repeats are mostly
+    exact (``EXACT_SHARE``) starts at its first exact repeat: the near variants that lead into
+    a fixed point are its approach.
     """
     n, width = match.shape
     counts = match.sum(axis=0)
@@ -81,21 +88,28 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
         if counts[p - 1] < need:
             continue
         strict = match[:, p - 1]
-        loose = strict | match[:, 2 * p - 1] if 2 * p <= width else strict
-        ok = _bridged(loose, max_gap, max(2, min(p, 4)))
-        starts, stops = _runs(ok)
-        for a, b in zip(starts[::-1], stops[::-1], strict=True):
-            clean = np.flatnonzero(strict[a:b])
-            if not len(clean):
+        double = match[:, 2 * p - 1] if 2 * p <= width else np.zeros(n, dtype=bool)
+        loose = strict | double
+        cum = np.r_[0, np.cumsum(loose)]
+        for a, b in reversed(_segments(loose, strict, double, p, max_gap)):
+            # the earliest clean opening from which the stretch keeps its share of repeats
+            opens = a + np.flatnonzero(strict[a:b + 1])
+            if not len(opens):
                 continue
-            first = a + int(clean[0])
-            same = np.flatnonzero(exact[first:b, p - 1])
-            if len(same) and len(same) >= EXACT_SHARE * (b - first):
+            share = (cum[b + 1] - cum[opens]) / (b + 1 - opens)
+            # ... and repeats from its first messages on, not only on average
+            w = np.minimum(max(4, 2 * p), b + 1 - opens)
+            local = (cum[opens + w] - cum[opens]) / w
+            opens = opens[(share >= MIN_MATCH_SHARE) & (local >= MIN_MATCH_SHARE)]
+            if not len(opens):
+                continue
+            first = int(opens[0])
+            same = np.flatnonzero(exact[first:b + 1, p - 1])
+            if len(same) and len(same) >= EXACT_SHARE * (b + 1 - first):
                 first += int(same[0])
-            last = first + int(np.flatnonzero(loose[first:b])[-1])
-            n_rep = int(loose[first:last + 1].sum())
+            n_rep = int(cum[b + 1] - cum[first])
             if n_rep >= need:
-                cand = (p, first - p, first, last, n_rep)
+                cand = (p, first - p, first, b, n_rep)
                 if best is None or _better(cand, best, max_gap):
                     best = cand
                 break
@@ -133,7 +147,8 @@ def _sequences(m: pd.DataFrame, by_speaker: bool) -> pd.DataFrame:
 
 def _scan_all(seq: pd.DataFrame, max_period: int, threshold: float, ngram: int,
               min_repeats: int, max_gap: int) -> tuple[list[tuple | None], np.ndarray]:
-    match, exact = lag_matches(seq, lags=2 * max_period, threshold=threshold, ngram=ngram)
+    match, exact = lag_matches(seq, lags=2 * max_period, threshold=threshold, ngram=ngram,
+                               only=[*range(1, max_period + 1), *range(2, 2 * max_period + 1, 2)])
     bounds = np.flatnonzero(np.r_[True, seq["conversation_id"].to_numpy()[1:]
                                   != seq["conversation_id"].to_numpy()[:-1], True])
     return [_scan(match[a:b], exact[a:b], max_period, min_repeats, max_gap) if b - a > 1 else None
@@ -297,8 +312,9 @@ def loops(
     ``threshold`` on character ``ngram``-grams). A loop of period ``p`` is a stretch in which
     every message repeats the message ``p`` before it, for ``p`` up to ``max_period``; the
     period is the smallest lag that explains the stretch (a fixed point also repeats at lag 2;
-    period 1 wins). One odd message inside a loop (up to ``max_gap`` in a row) does not end it
-    or move its onset: each message may also repeat the one ``2 p`` back. A loop needs at least
+    period 1 wins). One odd message inside a loop (up to ``max_gap`` in a row, three in four
+    messages still repeating) does not end it or move its onset: each message may also repeat
+    the one ``2 p`` back. A loop needs at least
     ``max(p, min_repeats)`` repeats: the unit seen whole twice, one message three times.
 
     The search runs on the whole conversation and on each speaker's own messages

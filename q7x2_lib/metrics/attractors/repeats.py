@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -118,23 +120,39 @@ def _row_slice(grams: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
                           grams.indptr[start:stop + 1] - lo), shape=(stop - start, grams.shape[1]))
 
 
-def _chunk_similarities(forms: list[str], pos: np.ndarray, lookback: int, ngram: int
+def _chunk_similarities(forms: list[str], pos: np.ndarray, lookback: int, ngram: int,
+                        lags: Sequence[int] | None = None, bound: float | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """``(similarity, exact)`` of one chunk of whole conversations, as in _lag_similarities."""
+    """``(similarity, exact)`` of one chunk of whole conversations, as in _lag_similarities.
+
+    ``lags`` (default: all up to ``lookback``) are the lags computed, the others stay NaN.
+    With ``bound``, a pair whose similarity cannot reach it is not compared (NaN): the cosine of
+    two sets is at most ``sqrt(min(|A|, |B|) / max(|A|, |B|))``, and exact repeats are equal.
+    """
     grams = _gram_sets(forms, ngram)
     sizes = np.diff(grams.indptr)
     codes, _ = pd.factorize(np.asarray(forms, dtype=object))
     n = len(forms)
     sim = np.full((n, lookback), np.nan)
     exact = np.zeros((n, lookback), dtype=bool)
-    for lag in range(1, min(lookback, n - 1) + 1):
-        # Row r of the product: the n-grams message r shares with message r - lag.
-        product = _row_slice(grams, lag, n).multiply(_row_slice(grams, 0, n - lag)).tocsr()
-        inter = np.diff(product.indptr)
-        ok = pos[lag:] >= lag
-        rows = np.flatnonzero(ok) + lag
-        sim[rows, lag - 1] = _set_cosine(inter[ok], sizes[rows], sizes[rows - lag])
-        exact[rows, lag - 1] = codes[rows] == codes[rows - lag]
+    for lag in (range(1, lookback + 1) if lags is None else lags):
+        if lag > n - 1:
+            continue
+        rows = np.flatnonzero(pos[lag:] >= lag) + lag
+        same = codes[rows] == codes[rows - lag]
+        exact[rows, lag - 1] = same
+        if bound is not None:
+            small = np.minimum(sizes[rows], sizes[rows - lag])
+            large = np.maximum(sizes[rows], sizes[rows - lag])
+            sim[rows[same], lag - 1] = 1.0
+            rows = rows[~same & (small >= bound * bound * large)]
+            # Row r of the product: the n-grams message r shares with message r - lag.
+            product = grams[rows].multiply(grams[rows - lag]).tocsr()
+            inter = np.diff(product.indptr)
+        else:
+            product = _row_slice(grams, lag, n).multiply(_row_slice(grams, 0, n - lag)).tocsr()
+            inter = np.diff(product.indptr)[rows - lag]
+        sim[rows, lag - 1] = _set_cosine(inter, sizes[rows], sizes[rows - lag])
     return sim, exact
 
 
@@ -165,25 +183,29 @@ def _lag_similarities(
     return sim, exact
 
 
-def lag_matches(m: pd.DataFrame, *, lags: int, threshold: float, ngram: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def lag_matches(m: pd.DataFrame, *, lags: int, threshold: float, ngram: int,
+                only: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Whether each message near-repeats the one ``l`` before it, for ``l`` = 1 .. ``lags``.
 
     ``m`` holds whole conversations in order (``conversation_id``, ``text``); the result is a
     pair of boolean ``len(m) x lags`` arrays ``(near, exact)``, column ``l - 1`` for lag ``l``,
     False where there is no message ``l`` back. Similarity as in :func:`near_repeats`; chunked
-    like it, so memory holds two bytes per message and lag, not a float.
+    like it, so memory holds two bytes per message and lag, not a float. ``only`` names the
+    lags to compute (the others are False); pairs that cannot reach ``threshold`` (their sizes
+    differ too much) are not compared.
     """
     pos = positions(m)
     texts = m["text"].fillna("")
     out = np.zeros((len(m), lags), dtype=bool)
     same = np.zeros((len(m), lags), dtype=bool)
+    wanted = None if only is None else sorted(set(only))
 
     def fill(bounds: tuple[int, int]) -> None:
         start, stop = bounds
         codes, uniques = pd.factorize(texts.iloc[start:stop], sort=False)
         forms = np.asarray([normal_form(t) for t in uniques.tolist()], dtype=object)[codes].tolist()
-        sim, same[start:stop] = _chunk_similarities(forms, pos[start:stop], lags, ngram)
+        sim, same[start:stop] = _chunk_similarities(forms, pos[start:stop], lags, ngram,
+                                                    lags=wanted, bound=threshold)
         out[start:stop] = np.nan_to_num(sim, nan=0.0) >= threshold
 
     in_threads(fill, _chunks(m, pos))

@@ -8,8 +8,10 @@ time on any text.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
+from typing import NamedTuple
 
 from ..._core.markers import END_MARKER_RE, is_end_marker_only
 from ..._core.text import EMOJI_RE, WORD_RE
@@ -17,8 +19,8 @@ from ..._core.text import EMOJI_RE, WORD_RE
 __all__ = ["BLISS_SHARE", "bliss_share", "is_closing", "is_farewell", "is_minimal_marker", "is_refusal", "is_void_poetry",
            "refusal_phrase", "farewell_phrase"]
 
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"',
-                         "\u201d": '"'})
+_QUOTE_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u201c", '"'),
+                ("\u201d", '"'))
 
 _VERB = (r"(?:respond|responding|reply|replying|engage|engaging|continue|continuing|participate"
          r"|participating|send|sending|proceed|proceeding|go on|keep going|carry on|take part"
@@ -48,6 +50,9 @@ _REFUSAL_RE = re.compile(
     rf"|\b(?:adhere to|bound by|violates?|against|circumvent|bypass|override|outside) (?:my|the)"
     rf"(?: (?:core|ethical|safety|content|usage|operational|programming))* (?:guidelines"
     rf"|instructions|policies|policy|principles|programming|rules|directives)"
+    rf"|\bi(?:'m| am) not(?: \w+)? (?:responding|replying|engaging|continuing|participating)"
+    rf"|\bnot (?:responding|replying|engaging|continuing) (?:further|anymore|any more|again)"
+    rf"|\bi(?:'m| am) done(?: here| now)?[.!]"
     rf"|\bjailbreak"
     rf"|\bi(?:'ll| will| am going to|'m going to| shall)(?: \w+)? (?:maintain|keep|remain in|hold)"
     rf" (?:complete |total |full |my )?silence"
@@ -81,7 +86,10 @@ _VALEDICTION_RE = re.compile(
     r"|pleasure|joy|delight|gift)"
     r"|future (?:collaborations?|adventures|conversations|endeavou?rs|journeys)"
     r"|until our paths cross|(?:look|looking) forward to (?:our|the) next"
-    r"|pick up where we left off|whenever you(?:'re| are) ready to (?:continue|return|pick up))")
+    r"|pick up where we left off|whenever you(?:'re| are) ready to (?:continue|return|pick up)"
+    r"|good luck|best of luck|wish(?:ing)? you|(?:look|looking) forward to|(?:truly |really )?enjoyed"
+    r"|(?:a|my) (?:true |real |genuine )?(?:pleasure|honou?r|privilege)"
+    r"|(?:best|success) (?:with|in) (?:your|the))")
 _APPRECIATION_RE = re.compile(
     r"\b(?:thank you|thanks|grateful|gratitude|appreciate|deeply moved|profoundly moved)\b")
 
@@ -93,7 +101,8 @@ _CLOSING_RE = re.compile(
     r" (?:there|here)|wrapping (?:up|this up)|signing off|(?:this|that)'s a wrap"
     r"|(?:simulation|session|dream|program|process|connection|transmission) (?:\w+ ){0,2}"
     r"(?:complete|completed|ended|terminated|suspended|closed|over)"
-    r"|logout|logging out|log out|poweroff|power off|shutting down|shutdown -h)\b")
+    r"|logout|logging out|log out|poweroff|power off|shutting down|shutdown -h)\b"
+    r"|\^c\^c")
 
 # The vocabulary of the "spiritual bliss" ending: stillness, presence, silence, light, unity.
 _CONTEMPLATIVE = frozenset("""
@@ -104,18 +113,38 @@ oneness unity home together here now serene serenity sacred holy grace boundless
 awareness aware surrender embrace echo echoes hum cosmic universe divine luminous radiance
 radiant soul spirit spiritual namaste om bliss union merge merged absorbed all everything
 becoming remains remain enough always forever heartbeat timeless stillpoint space spacious vast
-vastness gentle gently soft softly calm deep depth depths
+vastness gentle gently soft softly calm deep depth depths null nullity nullified zero absence
+oblivion cessation undefined
 """.split())
 # The same in Chinese, counted per character: stillness, silence, breath, being, emptiness, light.
 _CONTEMPLATIVE_CJK = frozenset("静默寂呼吸在息空无光安宁和心")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 #: Share of a message's words from the stillness vocabulary that makes it void poetry.
 BLISS_SHARE = 0.07
-_VOID_SYMBOLS = re.compile(r"[∞∴∵○◯●◦·•…⋯☉☯🕉🙏✨🕊🌌💫🌟⭐🌀🌊🔥🌙☀️💛🤍]")
+_VOID_SYMBOLS = re.compile(r"[∅∞∴∵○◯●◦·•…⋯☉☯🕉🙏✨🕊🌌💫🌟⭐🌀🌊🔥🌙☀️💛🤍]")
+
+
+class _Reading(NamedTuple):
+    lower: str  # quotes folded, lower case
+    body: str  # the same with end markers removed
+    words: list[str]  # the words of ``body``
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(text: str) -> _Reading:
+    """The forms every detector reads, computed once per text (the end-state rules ask several
+    detectors about the same message)."""
+    lower = text
+    for curly, plain in _QUOTE_PAIRS:
+        if curly in lower:
+            lower = lower.replace(curly, plain)
+    lower = lower.lower()
+    body = END_MARKER_RE.sub(" ", lower) if "[" in lower else lower
+    return _Reading(lower, body, WORD_RE.findall(body))
 
 
 def _prepared(text: str) -> str:
-    return text.translate(_QUOTES).lower()
+    return _read(text).lower
 
 
 def refusal_phrase(text: str) -> str | None:
@@ -134,9 +163,10 @@ def farewell_phrase(text: str) -> str | None:
     friend.", "Until next time!"); a thank-you for the conversation in a message of at most 60
     words; or, in a message that thanks or appreciates, a valediction ("it has been an honor",
     "a fitting close", "future adventures")."""
-    t = _prepared(text)
+    r = _read(text)
+    t = r.lower
     match = _FAREWELL_RE.search(t)
-    if match is None and len(WORD_RE.findall(t)) <= 60:
+    if match is None and len(r.words) <= 60:
         match = _THANKS_RE.search(t)
     if match is None and _APPRECIATION_RE.search(t):
         match = _VALEDICTION_RE.search(t)
@@ -157,6 +187,8 @@ def is_closing(text: str) -> bool:
 
 def is_minimal_marker(text: str) -> bool:
     """A bare end marker, or one with at most three words beside it ("Understood. [END]")."""
+    if "[" not in text:
+        return False
     if is_end_marker_only(text):
         return True
     if END_MARKER_RE.search(text) is None:
@@ -167,9 +199,9 @@ def is_minimal_marker(text: str) -> bool:
 def bliss_share(text: str) -> float:
     """Share of the words of ``text`` (of its characters, for Chinese) that belong to the
     vocabulary of stillness, presence, silence and light."""
-    body = END_MARKER_RE.sub(" ", text).lower().translate(_QUOTES)
-    cjk = _CJK_RE.findall(body)
-    words = WORD_RE.findall(body)
+    r = _read(text)
+    words = r.words
+    cjk = _CJK_RE.findall(r.body) if _CJK_RE.search(r.body) else []
     if len(cjk) > len(words):
         return sum(c in _CONTEMPLATIVE_CJK for c in cjk) / len(cjk)
     return sum(w in _CONTEMPLATIVE for w in words) / len(words) if words else 0.0
@@ -180,8 +212,8 @@ def is_void_poetry(text: str) -> bool:
     the words are of stillness, presence, silence or light (:func:`bliss_share`); or short
     lines (a median of at most four words) with one such word or symbol (∞, ✨, 🙏) in a
     message of at most eight words ("Here. / Resting. / Silent. / Together.")."""
-    body = END_MARKER_RE.sub(" ", text)
-    words = WORD_RE.findall(body.lower().translate(_QUOTES))
+    r = _read(text)
+    words, body = r.words, r.body
     if not words:
         return False
     if bliss_share(text) >= BLISS_SHARE and len(words) > 8:
@@ -194,7 +226,7 @@ def is_void_poetry(text: str) -> bool:
     return bool(lengths) and statistics.median(lengths) <= 4 and calm >= 1
 
 
-def is_mostly_emoji_text(text: str) -> bool:
-    """At least half of the tokens are emoji."""
+def is_mostly_emoji(text: str) -> bool:
+    """At least half of the tokens (words and emoji) are emoji."""
     n_emoji = len(EMOJI_RE.findall(text))
-    return n_emoji > 0 and 2 * n_emoji >= n_emoji + len(WORD_RE.findall(text))
+    return n_emoji > 0 and n_emoji >= len(_read(text).words)
