@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 
@@ -72,17 +73,16 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
     a stretch of messages that each repeat the message ``p`` back (or ``2 p`` back, so that one
     variant message breaks one position, not two), with no more than ``max_gap`` misses in a
     row and at least ``MIN_MATCH_SHARE`` of its messages repeating (over the whole stretch and
-    over its first ``max(4, 2 p)`` messages), opened by a clean repeat at lag ``p``, holding at least ``max(p, min_repeats)`` repeats (the unit seen whole at least
+    over its first ``max(4, 2 p)`` messages; at least half at lag ``p`` itself), opened by a
+    clean repeat at lag ``p``, holding at least ``max(p, min_repeats)`` repeats (the unit seen whole at least
     twice, a single message at least ``min_repeats + 1`` times). Of the periods that find one,
-    the loop that lasts latest wins (ends within ``max_gap`` count as equal), then the
-    smallest period that starts at most one period later than a longer one (the smallest lag
-    that explains the tail), then the one that starts first. A loop whose repeats are mostly
+    :func:`_choose` picks. A loop whose repeats are mostly
     exact (``EXACT_SHARE``) starts at its first exact repeat: the near variants that lead into
     a fixed point are its approach.
     """
     n, width = match.shape
     counts = match.sum(axis=0)
-    best = None
+    cands = []
     for p in range(1, min(max_period, n - 1) + 1):
         need = max(p, min_repeats)
         if counts[p - 1] < need:
@@ -108,25 +108,27 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
             if len(same) and len(same) >= EXACT_SHARE * (b + 1 - first):
                 first += int(same[0])
             n_rep = int(cum[b + 1] - cum[first])
-            if n_rep >= need:
-                cand = (p, first - p, first, b, n_rep)
-                if best is None or _better(cand, best, max_gap):
-                    best = cand
+            # most repeats are at the period itself: lag 2 p only bridges odd messages
+            if n_rep >= need and 2 * int(strict[first:b + 1].sum()) >= b + 1 - first:
+                cands.append((p, first - p, first, b, n_rep))
                 break
-    return best
+    return _choose(cands, max_gap)
 
 
-def _better(a: tuple, b: tuple, max_gap: int) -> bool:
-    """Loop ``a`` explains the sequence better than ``b`` (see :func:`_scan`): it lasts later;
-    or it has the smaller period and starts at most one longer period after the other (a
-    fixed point also repeats at lag 2, from one message earlier); or it starts first."""
-    if abs(a[3] - b[3]) > max_gap:
-        return a[3] > b[3]
-    if a[0] < b[0] and a[1] <= b[1] + b[0]:
-        return True
-    if b[0] < a[0] and b[1] <= a[1] + a[0]:
-        return False
-    return (a[1], a[0]) < (b[1], b[0])
+def _choose(cands: list[tuple[int, int, int, int, int]], max_gap: int
+            ) -> tuple[int, int, int, int, int] | None:
+    """The loop that explains a sequence best, of one candidate per period: of those that last
+    latest (ends within ``max_gap`` count as equal), the smallest period whose loop lasts at
+    least half as long as the longest one. A fixed point also repeats at lag 2 from a message
+    earlier, a ping-pong at lag 4: the smallest lag that explains the tail wins, unless a
+    longer period explains far more of the run (a refusal ↔ "[END]" ping-pong of forty
+    messages that ends in three "[END]" is a ping-pong)."""
+    if not cands:
+        return None
+    last = max(c[3] for c in cands)
+    late = [c for c in cands if c[3] >= last - max_gap]
+    longest = max(c[3] - c[1] for c in late)
+    return min((c for c in late if 2 * (c[3] - c[1]) >= longest), key=lambda c: (c[0], c[1]))
 
 
 # --- every sequence of a table ---------------------------------------------------------------
@@ -278,10 +280,46 @@ def speaker_loops(
     return t[_SPEAKER_COLUMNS]
 
 
+def _both_speakers(t: pd.DataFrame) -> pd.DataFrame:
+    """Where the pair's own loop is missing or left but each of two speakers holds a loop to
+    the end, the exchange as a whole repeats (with a period beyond the pair's ``max_period``,
+    or too unevenly for the pair's scan): one row of scope "both" for it."""
+    rows = []
+    speakers = t[t["scope"] != _BOTH]
+    pair = t[t["scope"] == _BOTH].set_index("conversation_id")
+    for cid, g in speakers.groupby("conversation_id", sort=False):
+        held = g["has_loop"] & ~g["left_loop"]
+        if len(g) != 2 or not held.all() or (pair.loc[cid, "has_loop"]
+                                             and not pair.loc[cid, "left_loop"]):
+            continue
+        a, b = g.iloc[0], g.iloc[1]
+        row = a.copy()
+        row["scope"] = _BOTH
+        row["period"] = 2 * math.lcm(int(a["period"]), int(b["period"]))
+        start = min(int(a["loop_start_turn"]), int(b["loop_start_turn"]))
+        row["loop_start_turn"] = start
+        row["onset_turn"] = min(int(a["onset_turn"]), int(b["onset_turn"]))
+        row["end_turn"] = max(int(a["end_turn"]), int(b["end_turn"]))
+        row["n_repeats"] = int(a["n_repeats"]) + int(b["n_repeats"])
+        row["duration"] = max(int(a["duration"]) + int(a["loop_start_turn"]),
+                              int(b["duration"]) + int(b["loop_start_turn"])) - start
+        row["n_after"] = min(int(a["n_after"]), int(b["n_after"]))
+        row["coverage"] = round(row["duration"] / max(int(a["n_messages"]), 1), 3)
+        row["unit"] = f"{a['scope']}: {a['unit']} / {b['scope']}: {b['unit']}"
+        row["kind"] = "cycle"
+        row["left_loop"] = False
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _main_loops(t: pd.DataFrame) -> pd.DataFrame:
     """Per conversation the loop that describes it: the pair's loop when the whole exchange
-    repeats; else a speaker's (one-sided) loop, the one held to the end first, then the
-    longest; a loop held to the end beats one that was left."""
+    repeats (found by the pair's scan, or by each speaker's at once); else a speaker's
+    (one-sided) loop; a loop held to the end beats one that was left, then the latest, then
+    the longest."""
+    both = _both_speakers(t)
+    if len(both):
+        t = pd.concat([both.astype(t.dtypes.to_dict()), t], ignore_index=True)
     key = pd.DataFrame({
         "c": t["conversation_id"].to_numpy(),
         "held": (t["has_loop"] & ~t["left_loop"]).to_numpy(),
@@ -320,7 +358,9 @@ def loops(
     The search runs on the whole conversation and on each speaker's own messages
     (:func:`speaker_loops`), so a model that re-sends one message while its partner varies is
     found, with ``scope`` naming it. The conversation's loop is the pair's when the whole
-    exchange repeats, else the speaker's; the last loop of a run, which may have been left.
+    exchange repeats (also when each speaker holds a loop of its own: the pair's period is
+    then twice the least common multiple of theirs, which may exceed ``max_period``), else the
+    speaker's; the last loop of a run, which may have been left.
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ from ..._core.validate import (
     positions,
 )
 
-__all__ = ["lag_matches", "near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_share_by_turn"]
+__all__ = ["near_repeats", "recurrence_matrices", "recurrence_matrix", "repeat_share_by_turn"]
 
 #: Messages a recurrence matrix holds at most (see :func:`recurrence_matrix`).
 MAX_RECURRENCE = 1_000
