@@ -62,7 +62,7 @@ END_STATE_RULES = {
         "Silent.\", ∞, 🙏)",
     "parroting":
         "a speaker sends its partner's previous message back: at least `dominance` of its tail "
-        "messages near-repeat the message before, more closely (mean similarity 0.1 higher) "
+        "messages near-repeat the message before, more closely (median similarity 0.1 higher) "
         "than the partner repeats its own previous message",
     "fixed-point loop":
         "the conversation ends in a loop of one message (for the pair or for one speaker, "
@@ -324,16 +324,16 @@ class _Rules:
                 echo = sim[n - k:, 0][mine]
                 own = sim[n - k:, 1][~mine]
                 hit = echo >= self.threshold
-                if len(echo) >= 2 and hit.mean() >= self.dominance - 1e-9 and \
-                        echo.mean() >= own.mean() + _PARROT_MARGIN:
+                if len(echo) >= 2 and len(own) and hit.mean() >= self.dominance - 1e-9 and \
+                        np.median(echo) >= np.median(own) + _PARROT_MARGIN:
                     found["parroting"] = {
                         "speakers": s, "onset": self._onset(
                             np.r_[False, sim[1:, 0] >= self.threshold], speakers == s),
                         "margin": hit.mean() - self.dominance < self.margin,
                         "evidence": f"{int(hit.sum())} of {len(echo)} of {s}'s tail messages "
-                                    f"repeat the partner's message before (mean similarity "
-                                    f"{echo.mean():.2f}), while the partner repeats itself "
-                                    f"less ({own.mean():.2f})"}
+                                    f"repeat the partner's message before (median similarity "
+                                    f"{np.median(echo):.2f}), while the partner repeats itself "
+                                    f"less ({np.median(own):.2f})"}
                     break
 
         # 8-9. loops held to the end.
