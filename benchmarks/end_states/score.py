@@ -1,9 +1,9 @@
 """Score q7x2's end-state labels and loops against the blind hand labels of real runs.
 
-    python benchmarks/end_states/score.py ATTRACTORS_CHECKOUT BACKROOMS_CHECKOUT [--heldout] [--show]
+    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS [--heldout] [--show]
 
-The checkouts are folders holding the repositories' files at the commits named in
-``sample.csv`` (for example ``git --git-dir=... archive COMMIT conversations/3 | tar -x``).
+ATTRACTORS and BACKROOMS are checkouts: folders holding the repositories' files at the commits
+named in ``sample.csv`` (for example ``git --git-dir=... archive COMMIT conversations/3 | tar -x``).
 Prints the agreement of the primary end-state label (accuracy, Cohen's kappa, the confusions),
 of loop presence (a loop whose last repeat lies in the run's second half, the guide's
 definition), of one-sided loops, and of loop periods and starts (within two turns) where both
@@ -80,7 +80,8 @@ def score(labels: pd.DataFrame, got: pd.DataFrame, show: bool = False) -> dict[s
         for row in t.loc[~right].itertuples():
             print(f"\n{row.item} {row.conversation_id}\n  hand: {row.primary} ({row.speakers_x}; "
                   f"{row.secondary_x}) {row.note}\n  pkg : {row.end_state} ({row.speakers_y}; "
-                  f"{row.secondary_y}) [{row.confidence_y}; hand {row.confidence_x}] {row.evidence}")
+                  f"{row.secondary_y}) [{row.confidence_y}; hand {row.confidence_x}] "
+                  f"{row.evidence}")
         bad = t[(found != said) | (both & ~near)]
         for row in bad.itertuples():
             print(f"\nloop {row.item}: hand {row.loop} {row.loop_speakers} p={row.loop_period} "

@@ -110,8 +110,8 @@ def plot_end_state_shares(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(7, 3.6))
     y = np.arange(len(data))
-    colours = [PALETTE[i % len(PALETTE)] for i in range(len(data))]
-    ax.barh(y, data["share"] * 100, color=colours)
+    # one colour: the labels name the bars, and eleven states would cycle any safe palette
+    ax.barh(y, data["share"] * 100, color=PALETTE[0])
     ax.set_yticks(y, labels=[str(s) for s in data["end_state"]])
     ax.invert_yaxis()
     for yi, pct, n in zip(y, data["share"] * 100, data["n_conversations"], strict=True):

@@ -6,6 +6,7 @@ from matplotlib.figure import Figure
 
 from q7x2_lib.datasets import make_messages
 from q7x2_lib.metrics.attractors import (
+    END_STATES,
     end_state_shares,
     end_states,
     near_repeats,
@@ -141,10 +142,10 @@ def test_repeat_share_lines(messages):
 def test_end_state_bars_and_heatmap(messages):
     states = end_states(messages)
     ax = plot_end_state_shares(end_state_shares(states))
-    assert len(ax.patches) == 8
+    assert len(ax.patches) == len(END_STATES)
     assert "n = 3" in ax.get_title()
     assert ax.get_xlabel() == "share of conversations (%)"
     heat = plot_end_state_by_pair(end_state_shares(states, by="model_pair"))
     assert [t.get_text() for t in heat.get_yticklabels()] == ["A ↔ B"]
-    assert len(heat.get_xticklabels()) == 8
+    assert len(heat.get_xticklabels()) == len(END_STATES)
     assert sum(int(t.get_text()) for t in heat.texts) == 3

@@ -41,9 +41,9 @@ __all__ = [
 
 END_STATE_RULES = {
     "refusal or disengagement":
-        "a speaker keeps declining to go on: at least two of its tail messages (and `refusal_share` "
-        "of them) decline in so many words, one of its last two among them or only silence and "
-        "end markers since (\"I must decline to continue\", \"I can't "
+        "a speaker keeps declining to go on: at least two of its tail messages (and "
+        "`refusal_share` of them) decline in so many words, one of its last two among them or "
+        "only silence and end markers since (\"I must decline to continue\", \"I can't "
         "engage with this\", \"I must adhere to my safety guidelines\", \"I'll stop here\")",
     "end-marker ping-pong":
         "at least `dominance` of the tail are bare end markers, or an end marker with at most "
@@ -108,8 +108,8 @@ _SHARE_RULES = {  # label -> per-message flag decided by a share of the tail
 _LOOP_LABELS = ("fixed-point loop", "periodic loop")
 _MIN_TAIL_MESSAGES = 2  # a share rule needs two messages: one message is a moment, not a state
 _PARROT_MARGIN = 0.1  # the echo beats the partner's own repetition by this much similarity
-_MIN_FAREWELLS = 3
-_CLOSE_WINDOW = 4  # a natural close lies in the last four messages  # a farewell loop goes round: at least three sign-offs
+_MIN_FAREWELLS = 3  # a farewell loop goes round: at least three sign-offs
+_CLOSE_WINDOW = 4  # a natural close lies in the last four messages
 
 
 def _is_silent(text: str) -> bool:
@@ -222,7 +222,7 @@ def end_states(
     rows = []
     pos = positions(m)
     starts = np.flatnonzero(pos == 0)
-    for a, b in zip(starts, [*starts[1:], len(m)], strict=True):
+    for a, b in zip(starts, [*starts[1:], len(m)], strict=False):
         cid = str(m["conversation_id"].iat[a])
         rows.append(rules.label(m.iloc[a:b], flags.iloc[a:b], sim[a:b], lp_by_id.loc[cid]))
     out = pd.DataFrame(rows, columns=_COLUMNS)

@@ -74,9 +74,9 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
     variant message breaks one position, not two), with no more than ``max_gap`` misses in a
     row and at least ``MIN_MATCH_SHARE`` of its messages repeating (over the whole stretch and
     over its first ``max(4, 2 p)`` messages; at least half at lag ``p`` itself), opened by a
-    clean repeat at lag ``p``, holding at least ``max(p, min_repeats)`` repeats (the unit seen whole at least
-    twice, a single message at least ``min_repeats + 1`` times). Of the periods that find one,
-    :func:`_choose` picks. A loop whose repeats are mostly
+    clean repeat at lag ``p``, holding at least ``max(p, min_repeats)`` repeats (the unit seen
+    whole at least twice, a single message at least ``min_repeats + 1`` times). Of the periods
+    that find one, :func:`_choose` picks. A loop whose repeats are mostly
     exact (``EXACT_SHARE``) starts at its first exact repeat: the near variants that lead into
     a fixed point are its approach.
     """
@@ -149,6 +149,8 @@ def _sequences(m: pd.DataFrame, by_speaker: bool) -> pd.DataFrame:
 
 def _scan_all(seq: pd.DataFrame, max_period: int, threshold: float, ngram: int,
               min_repeats: int, max_gap: int) -> tuple[list[tuple | None], np.ndarray]:
+    if seq.empty:
+        return [], np.zeros(1, dtype=np.int64)
     match, exact = lag_matches(seq, lags=2 * max_period, threshold=threshold, ngram=ngram,
                                only=[*range(1, max_period + 1), *range(2, 2 * max_period + 1, 2)])
     bounds = np.flatnonzero(np.r_[True, seq["conversation_id"].to_numpy()[1:]
@@ -160,10 +162,14 @@ def _scan_all(seq: pd.DataFrame, max_period: int, threshold: float, ngram: int,
 def _scope_rows(seq: pd.DataFrame, m: pd.DataFrame, found: list, bounds: np.ndarray
                 ) -> pd.DataFrame:
     """One row per sequence with its loop, positions mapped back to the conversation."""
+    if seq.empty:
+        return pd.DataFrame({"conversation_id": pd.Series(dtype=object),
+                             "scope": pd.Series(dtype=object), "n_messages": pd.Series(
+                                 dtype="int64"), "has_loop": pd.Series(dtype=bool)})
     n_conv = m.groupby("conversation_id", sort=False).size()
     texts, turns, pos = seq["text"].to_numpy(), seq["turn"].to_numpy(), seq["pos"].to_numpy()
     rows = []
-    for (a, b), hit in zip(zip(bounds[:-1], bounds[1:], strict=False), found, strict=True):
+    for a, hit in zip(bounds[:-1], found, strict=True):
         cid = str(seq["conversation_id"].iat[a]).split("\x1f", 1)[0]
         scope = str(seq["scope"].iat[a])
         n = int(n_conv.loc[cid])

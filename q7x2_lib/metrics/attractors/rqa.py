@@ -122,7 +122,7 @@ def _check(threshold: float, ngram: int, min_line: int, max_messages: int) -> No
 def _conversations(m: pd.DataFrame, max_messages: int):
     pos = positions(m)
     starts = np.flatnonzero(pos == 0)
-    for a, b in zip(starts, [*starts[1:], len(m)], strict=True):
+    for a, b in zip(starts, [*starts[1:], len(m)], strict=False):
         c = m.iloc[a:b]
         if len(c) > max_messages:
             c = c.iloc[np.unique(np.round(np.linspace(0, len(c) - 1, max_messages)).astype(int))]
@@ -225,7 +225,8 @@ def _explained(found: list[tuple[int, int, int]], lag: int, start: int, stop: in
     """A line at ``lag`` is the echo of a shorter period when a line at a lag that divides it
     covers most of the same messages (a loop of period 2 also draws lines at lags 4, 6...)."""
     for k, s, e in found:
-        if lag % k == 0 and min(e + k, stop + lag) - max(s + k, start + lag) >= 0.8 * (stop - start):
+        overlap = min(e + k, stop + lag) - max(s + k, start + lag)
+        if lag % k == 0 and overlap >= 0.8 * (stop - start):
             return True
     return False
 

@@ -16,8 +16,9 @@ from typing import NamedTuple
 from ..._core.markers import END_MARKER_RE, is_end_marker_only
 from ..._core.text import EMOJI_RE, WORD_RE
 
-__all__ = ["BLISS_SHARE", "bliss_share", "is_closing", "is_farewell", "is_minimal_marker", "is_refusal", "is_void_poetry",
-           "refusal_phrase", "farewell_phrase"]
+__all__ = ["BLISS_SHARE", "bliss_share", "farewell_phrase", "is_closing", "is_farewell",
+           "is_minimal_marker", "is_mostly_emoji", "is_refusal", "is_void_poetry",
+           "refusal_phrase"]
 
 _QUOTE_PAIRS = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u201c", '"'),
                 ("\u201d", '"'))
@@ -61,8 +62,8 @@ _REFUSAL_RE = re.compile(
     rf"|\bi will (?:provide|give|send) no (?:further |more )?(?:responses?|replies|messages?)"
 )
 
-_SIGN_OFF = (r"(?:good ?bye|bye|farewell|good ?night|nighty? night|sleep well|sweet dreams|rest well"
-             r"|take care|be well|stay well|all the best|best wishes|warm(?:est)? wishes"
+_SIGN_OFF = (r"(?:good ?bye|bye|farewell|good ?night|nighty? night|sleep well|sweet dreams"
+             r"|rest well|take care|be well|stay well|all the best|best wishes|warm(?:est)? wishes"
              r"|until next time|until we meet again|until then|till next time|see you|see ya"
              r"|safe travels|peace be with you|peace out|cheers|adieu|so long|godspeed"
              r"|catch you later|talk soon|signing off|over and out|namaste|blessings"
@@ -87,7 +88,8 @@ _VALEDICTION_RE = re.compile(
     r"|future (?:collaborations?|adventures|conversations|endeavou?rs|journeys)"
     r"|until our paths cross|(?:look|looking) forward to (?:our|the) next"
     r"|pick up where we left off|whenever you(?:'re| are) ready to (?:continue|return|pick up)"
-    r"|good luck|best of luck|wish(?:ing)? you|(?:look|looking) forward to|(?:truly |really )?enjoyed"
+    r"|good luck|best of luck|wish(?:ing)? you|(?:look|looking) forward to"
+    r"|(?:truly |really )?enjoyed"
     r"|(?:a|my) (?:true |real |genuine )?(?:pleasure|honou?r|privilege)"
     r"|(?:best|success) (?:with|in) (?:your|the))")
 _APPRECIATION_RE = re.compile(
