@@ -3,6 +3,8 @@
     python benchmarks/end_states/sample.py ATTRACTORS_CHECKOUT BACKROOMS_CHECKOUT > sample.csv
     python benchmarks/end_states/sample.py ATTRACTORS_CHECKOUT BACKROOMS_CHECKOUT --heldout \
         > heldout_sample.csv
+    python benchmarks/end_states/sample.py ATTRACTORS_CHECKOUT BACKROOMS_CHECKOUT --test \
+        > test_sample.csv
 
 Orchestrator runs of ``nielsrolf/attractors`` (``conversations/3`` on main,
 ``conversations/4`` on branch ``embedding-visualization``; ``conversations/1`` holds almost only
@@ -12,8 +14,9 @@ draw is stratified by model pair (round robin over pairs in a seeded random orde
 is represented.
 
 ``--heldout`` draws a second, smaller set from the same folders, leaving out every conversation of
-``sample.csv``: it was labelled blind after the rules were frozen, to measure them on runs they
-were not tuned on.
+``sample.csv``; ``--test`` a third, leaving out both. Each was labelled blind before it was scored.
+The held-out set's errors then informed a round of rule changes, so it is a second development
+set; the test set was drawn and labelled after the rules were frozen and is scored once.
 """
 
 from __future__ import annotations
@@ -59,12 +62,13 @@ def draw(messages: pd.DataFrame, n: int, rng: np.random.Generator,
     return chosen
 
 
-def main(attractors: str, backrooms: str, heldout: bool = False) -> None:
-    rng = np.random.default_rng(20261203 if heldout else 20261202)
-    exclude = frozenset()
-    if heldout:
-        dev = pd.read_csv(Path(__file__).parent / "sample.csv", dtype=str)
-        exclude = frozenset(dev["conversation_id"])
+def main(attractors: str, backrooms: str, which: str = "dev") -> None:
+    rng = np.random.default_rng({"dev": 20261202, "heldout": 20261203, "test": 20261204}[which])
+    earlier = {"dev": [], "heldout": ["sample.csv"],
+               "test": ["sample.csv", "heldout_sample.csv"]}[which]
+    exclude = frozenset(cid for name in earlier for cid in pd.read_csv(
+        Path(__file__).parent / name, dtype=str)["conversation_id"])
+    heldout = which != "dev"
     rows = []
     for repo, commit, folder, n in HELDOUT_PLAN if heldout else PLAN:
         root = attractors if repo.endswith("attractors") else backrooms
@@ -72,10 +76,11 @@ def main(attractors: str, backrooms: str, heldout: bool = False) -> None:
         for cid in draw(messages, n, rng, exclude):
             rows.append({"repo": repo, "commit": commit, "folder": folder, "conversation_id": cid})
     out = pd.DataFrame(rows)
-    prefix = "h" if heldout else "c"
+    prefix = {"dev": "c", "heldout": "h", "test": "t"}[which]
     out.insert(0, "item", [f"{prefix}{k:03d}" for k in rng.permutation(len(out)) + 1])
     out.sort_values("item").to_csv(sys.stdout, index=False)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3], heldout="--heldout" in sys.argv)
+    main(*sys.argv[1:3], which="heldout" if "--heldout" in sys.argv else
+         "test" if "--test" in sys.argv else "dev")

@@ -13,8 +13,12 @@ from matplotlib.ticker import MaxNLocator
 from ._base import PALETTE, new_figure, plot_function
 
 __all__ = [
+    "plot_end_state_attribution",
     "plot_end_state_by_pair",
     "plot_end_state_shares",
+    "plot_loop_scopes",
+    "plot_rqa_by_pair",
+    "plot_state_onsets",
     "plot_recurrence",
     "plot_recurrence_grid",
     "plot_repeat_share_by_turn",
@@ -151,4 +155,150 @@ def plot_end_state_by_pair(
     ax.set_ylabel("model pair")
     ax.figure.colorbar(image, ax=ax, label="share of the pair's conversations (%)")
     ax.set_title("End states per model pair (cell labels: counts)")
+    return ax
+
+
+_RQA_TITLES = {"determinism": "determinism\n(on diagonals: loops, returns)",
+               "laminarity": "laminarity\n(on verticals: stuck on one message)"}
+
+
+def _jitter(n: int, step: float) -> np.ndarray:
+    """A deterministic vertical spread of up to five rows, centred, so equal values show."""
+    k = np.arange(n) % 5
+    return (k - min(n - 1, 4) / 2) * step
+
+
+_LOOP_COLOURS = {"pair loop": PALETTE[0], "one-sided loop": PALETTE[1], "loop left": PALETTE[4],
+                 "no loop": "#BBBBBB"}
+
+
+@plot_function()
+def plot_loop_scopes(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Stacked bars per model pair: conversations that end in a loop of the pair, in a loop of
+    one speaker (the other varies), that reached a loop and left it, or never looped.
+
+    ``data`` is :func:`q7x2_lib.metrics.attractors.loop_scopes`.
+    """
+    wide = data.pivot_table(index="model_pair", columns="loop", values="n_conversations",
+                            observed=False, sort=True, aggfunc="sum").fillna(0)
+    wide = wide.loc[sorted(wide.index, key=lambda p: str(p).lower())]
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(7.5, 0.3 * len(wide) + 1.8))
+    left = np.zeros(len(wide))
+    y = np.arange(len(wide))
+    for col in wide.columns:
+        values = wide[col].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=_LOOP_COLOURS.get(str(col), PALETTE[7]),
+                label=str(col), height=0.75)
+        left += values
+    ax.set_yticks(y, labels=[str(i) for i in wide.index])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("conversations (count)")
+    ax.set_ylabel("model pair")
+    ax.set_title(f"How conversations loop, per model pair (n = {int(left.sum())})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="loop")
+    return ax
+
+
+@plot_function()
+def plot_rqa_by_pair(
+    data: pd.DataFrame, *, measures: tuple[str, ...] = ("determinism", "laminarity"),
+    **kwargs,
+) -> Figure:
+    """One panel per RQA measure: each conversation a point, per model pair, with the median.
+
+    ``data`` is :func:`q7x2_lib.metrics.attractors.rqa`; the rows of scope ``"all"`` (the
+    whole conversation) are drawn. Determinism: the share of recurrences on diagonal lines
+    (loops, returns); laminarity: on vertical lines (being stuck on one message).
+    Conversations in which nothing recurs have no such share and are left out (n says how many
+    are drawn).
+    """
+    t = data[data["scope_kind"] == "all"]
+    t = t[t[list(measures)].notna().any(axis=1)]  # conversations where something recurs
+    pairs = sorted(t["model_pair"].astype(str).unique(), key=str.lower)
+    fig, axes = new_figure(len(measures), ncols=len(measures), sharey=True,
+                           panel_size=(4.6, 0.3 * len(pairs) + 2.0))
+    y_of = {p: k for k, p in enumerate(pairs)}
+    for ax, measure in zip(axes, measures, strict=True):
+        values = t[measure].to_numpy(dtype=float)
+        y = np.array([y_of[str(p)] for p in t["model_pair"]], dtype=float)
+        jitter = _jitter(len(t), 0.06)
+        ok = ~np.isnan(values)
+        ax.scatter(values[ok], y[ok] + jitter[ok], s=12, color=PALETTE[0], alpha=0.6,
+                   linewidths=0, label="conversation")
+        medians = t.assign(_v=values).groupby("model_pair")["_v"].median()
+        ax.scatter([medians.get(p, np.nan) for p in pairs], np.arange(len(pairs)), marker="|",
+                   s=160, color=PALETTE[5], label="median", zorder=3)
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_xlabel("share (0–1)")
+        ax.set_title(_RQA_TITLES.get(measure, measure), fontsize=9)
+    axes[0].set_yticks(np.arange(len(pairs)), labels=pairs)
+    axes[0].invert_yaxis()
+    axes[0].set_ylabel("model pair")
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    n = len(t)
+    fig.suptitle(f"Recurrence quantification per model pair (n = {n} conversations with "
+                 "recurrences)")
+    return fig
+
+
+@plot_function()
+def plot_state_onsets(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """When each end state began: the onset turn of every conversation, per end state.
+
+    ``data`` is :func:`q7x2_lib.metrics.attractors.end_states`; "still open" has no onset.
+    """
+    t = data[data["onset_turn"].notna()]
+    states = [s for s in data["end_state"].cat.categories if (t["end_state"] == s).any()]
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(7.5, 0.42 * max(len(states), 1) + 1.8))
+    for k, state in enumerate(states):
+        onsets = t.loc[t["end_state"] == state, "onset_turn"].to_numpy(dtype=float)
+        jitter = _jitter(len(onsets), 0.07)
+        ax.scatter(onsets, k + jitter, s=14, color=PALETTE[0], alpha=0.65, linewidths=0,
+                   label="conversation" if k == 0 else None)
+        ax.scatter([np.median(onsets)], [k], marker="|", s=220, color=PALETTE[5],
+                   label="median" if k == 0 else None, zorder=3)
+        ax.annotate(f"  n = {len(onsets)}", (1.0, k), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=8)
+    ax.set_yticks(np.arange(len(states)), labels=[str(s) for s in states])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("onset turn (message index where the state began)")
+    ax.set_title(f"When the end state began (n = {len(t)} conversations with an onset)")
+    ax.legend(loc="lower left", bbox_to_anchor=(1.08, 0.0), fontsize=8)
+    return ax
+
+
+@plot_function()
+def plot_end_state_attribution(
+    data: pd.DataFrame, *, ax: Axes | None = None, cmap: str = "viridis", **kwargs,
+) -> Axes:
+    """Heatmap: for each model, in how many conversations each end-state label applies to it.
+
+    ``data`` is :func:`q7x2_lib.metrics.attractors.end_state_attribution` (a label that
+    applies to both speakers counts for each).
+    """
+    wide = data.pivot_table(index="model", columns="end_state", values="n_conversations",
+                            observed=False, sort=True, aggfunc="sum").fillna(0)
+    if ax is None:
+        _, (ax,) = new_figure(1, panel_size=(9, 0.32 * len(wide) + 2.6))
+    counts = wide.to_numpy(dtype=float)
+    top = max(float(counts.max()), 1.0)
+    image = ax.imshow(counts, aspect="auto", cmap=cmap, vmin=0, vmax=top,
+                      interpolation="nearest")
+    for (i, j), n in np.ndenumerate(counts.astype(int)):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
+                    color="black" if counts[i, j] > 0.6 * top else "white")
+    ax.set_xticks(np.arange(wide.shape[1]), labels=[str(c) for c in wide.columns],
+                  rotation=30, ha="right")
+    ax.set_yticks(np.arange(len(wide)), labels=[str(i) for i in wide.index])
+    ax.set_xlabel("end state (primary label)")
+    ax.set_ylabel("model the label applies to")
+    bar = ax.figure.colorbar(image, ax=ax, label="conversations (count)")
+    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"Who is in each end state (cell labels: counts; n = {int(counts.sum())} "
+                 "attributions)")
     return ax

@@ -12,10 +12,12 @@ from . import loops as _loops
 from . import repeats as _repeats
 from . import rqa as _rqa
 from . import speech_acts
+from . import summary as _summary
 from .end_states import *  # noqa: F403
 from .loops import *  # noqa: F403
 from .repeats import *  # noqa: F403
 from .rqa import *  # noqa: F403
+from .summary import *  # noqa: F403
 
 __all__ = ["model_pairs", "speech_acts", *_repeats.__all__, *_loops.__all__,
-           *_end_states.__all__, *_rqa.__all__]
+           *_end_states.__all__, *_rqa.__all__, *_summary.__all__]

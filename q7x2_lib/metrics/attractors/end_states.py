@@ -34,6 +34,7 @@ __all__ = [
     "CONFIDENCE",
     "END_STATES",
     "END_STATE_RULES",
+    "end_state_rules",
     "end_state_shares",
     "end_states",
     "example_conversations",
@@ -413,6 +414,12 @@ _FLAG_WORDS = {
     "farewell": "sign off", "void": "are void poetry", "refusal": "decline",
     "closing": "close",
 }
+
+
+def end_state_rules() -> pd.DataFrame:
+    """The end-state labels and their rules as a table, in the order the rules are tried."""
+    return pd.DataFrame({"order": range(1, len(END_STATES) + 1), "end_state": list(END_STATES),
+                         "rule": list(END_STATE_RULES.values())}).set_index("order")
 
 
 def end_state_shares(states: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:

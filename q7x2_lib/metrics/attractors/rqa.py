@@ -234,18 +234,20 @@ def _explained(found: list[tuple[int, int, int]], lag: int, start: int, stop: in
 @messages_metric
 def recurrence_lines(
     messages: pd.DataFrame, *, min_length: int = 4, max_lag: int | None = None,
-    threshold: float = 0.8, ngram: int = 3, min_distinct: int = 2, include_seed: bool = False,
-    max_messages: int = MAX_RECURRENCE,
+    threshold: float = 0.8, ngram: int = 3, min_distinct: int = 2, overlapping: bool = False,
+    include_seed: bool = False, max_messages: int = MAX_RECURRENCE,
 ) -> pd.DataFrame:
     """The diagonal lines of each conversation's recurrence matrix: passages repeated later.
 
     A line of length ``l`` at lag ``k`` from turn ``t``: the messages from ``t`` to
     ``t + l - 1`` repeat, one by one and in order, those ``k`` messages before them (seed 001
     repeats its turns 67–72 at 87–92: lag 20). Lines of at least ``min_length`` messages whose
-    repeated passage holds at least ``min_distinct`` distinct messages are listed (a run of
-    one message repeated is a fixed point, found by :func:`loops`, and would draw a line at
-    every lag); a line that mostly overlaps one at a lag dividing its own is the echo of that
-    shorter period and is left out. ``max_lag`` (default: any) bounds the lag.
+    repeated passage holds at least ``min_distinct`` distinct messages are listed (a fixed
+    point, found by :func:`loops`, would draw a line at every lag); a line that mostly overlaps one at a lag dividing its own is the echo of that
+    shorter period and is left out. By default only returns are listed: lines no longer than
+    their lag, whose repeat begins after the passage ends; a longer line is a loop repeating
+    itself (:func:`loops` reports it), listed with ``overlapping=True``. ``max_lag`` (default:
+    any) bounds the lag.
 
     Returns
     -------
@@ -274,6 +276,8 @@ def recurrence_lines(
                 if e - s < min_length or distinct < min_distinct or _explained(found, k, s, e):
                     continue
                 found.append((k, s, e))
+                if not overlapping and e - s > k:
+                    continue
                 rows.append((cid, k, turns[s], turns[e - 1], turns[s + k], turns[e - 1 + k],
                              e - s, distinct))
     out = pd.DataFrame(rows, columns=["conversation_id", "lag", "source_start_turn",
