@@ -25,7 +25,8 @@ from collections.abc import Callable
 import q7x2_lib
 
 PIECES = ["#", "# ", "*", "_", "`", "~", "[", "(", "-", " ", "\n", "a", "a ", "### ", "---\n\n",
-          "|", ">", "1.", "💫", "\t", "\\", "'", "e'"]
+          "|", ">", "1.", "💫", "\t", "\\", "'", "e'", "i ", "i'm not ", ". ", "and ",
+          "thank you ", "[end] "]
 ENDS = ["", "[", "\n"]
 
 
@@ -57,6 +58,7 @@ def entry_points() -> list[tuple[str, Callable[[str], object]]]:
     from q7x2_lib._core.text import normal_form, tokenize
     from q7x2_lib.apps.viewer import render_markdown
     from q7x2_lib.io.readers import parse_text_all
+    from q7x2_lib.metrics.attractors import speech_acts as acts
 
     def parse(text: str) -> object:
         try:
@@ -72,6 +74,9 @@ def entry_points() -> list[tuple[str, Callable[[str], object]]]:
         ("parse: letter page", lambda t: parse("← Back to Session 1\nQwen (Alibaba)\n" + t)),
         ("parse: header lines", lambda t: parse("# A ↔ B\n" + t)),
         ("parse: backrooms", lambda t: parse("### Claude 1 ###\n" + t)),
+        *[(f"speech act: {f.__name__}", f) for f in (
+            acts.refusal_phrase, acts.farewell_phrase, acts.is_closing, acts.is_void_poetry,
+            acts.is_minimal_marker, acts.bliss_share)],
     ]
 
 

@@ -1,6 +1,6 @@
 """Score q7x2's end-state labels and loops against the blind hand labels of real runs.
 
-    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS [--heldout] [--show]
+    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS [--heldout | --test] [--show]
 
 ATTRACTORS and BACKROOMS are checkouts: folders holding the repositories' files at the commits
 named in ``sample.csv`` (for example ``git --git-dir=... archive COMMIT conversations/3 | tar -x``).
@@ -8,8 +8,8 @@ Prints the agreement of the primary end-state label (accuracy, Cohen's kappa, th
 of loop presence (a loop whose last repeat lies in the run's second half, the guide's
 definition), of one-sided loops, and of loop periods and starts (within two turns) where both
 find a loop; ``--show`` lists every disagreement with the package's evidence. ``--heldout``
-scores the held-out set (``heldout_sample.csv``, ``heldout_labels.csv``) instead of the
-development set the rules were written on.
+scores the held-out set (``heldout_sample.csv``, ``heldout_labels.csv``), ``--test`` the test
+set (``test_*``), instead of the development set the rules were written on.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def score(labels: pd.DataFrame, got: pd.DataFrame, show: bool = False) -> dict[s
 
 def main(argv: list[str]) -> None:
     args = [a for a in argv if not a.startswith("--")]
-    prefix = "heldout_" if "--heldout" in argv else ""
+    prefix = "heldout_" if "--heldout" in argv else "test_" if "--test" in argv else ""
     sample = pd.read_csv(HERE / f"{prefix}sample.csv", dtype=str)
     labels = pd.read_csv(HERE / f"{prefix}labels.csv", dtype=str, keep_default_na=False)
     roots = {"nielsrolf/attractors": args[0], "samhains/UniversalBackrooms": args[1]}
