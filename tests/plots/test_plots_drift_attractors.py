@@ -7,12 +7,16 @@ from matplotlib.figure import Figure
 from q7x2_lib.datasets import make_messages
 from q7x2_lib.metrics.attractors import (
     END_STATES,
+    end_state_attribution,
     end_state_shares,
     end_states,
+    loop_scopes,
+    loops,
     near_repeats,
     recurrence_matrices,
     recurrence_matrix,
     repeat_share_by_turn,
+    rqa,
 )
 from q7x2_lib.metrics.drift import (
     median_by_turn,
@@ -26,11 +30,15 @@ from q7x2_lib.metrics.drift import (
     word_table,
 )
 from q7x2_lib.plots.attractors import (
+    plot_end_state_attribution,
     plot_end_state_by_pair,
     plot_end_state_shares,
+    plot_loop_scopes,
     plot_recurrence,
     plot_recurrence_grid,
     plot_repeat_share_by_turn,
+    plot_rqa_by_pair,
+    plot_state_onsets,
 )
 from q7x2_lib.plots.drift import (
     plot_novelty_by_turn,
@@ -149,3 +157,32 @@ def test_end_state_bars_and_heatmap(messages):
     assert [t.get_text() for t in heat.get_yticklabels()] == ["A ↔ B"]
     assert len(heat.get_xticklabels()) == len(END_STATES)
     assert sum(int(t.get_text()) for t in heat.texts) == 3
+
+
+def test_loop_scope_bars(messages):
+    lp = loops(messages)
+    ax = plot_loop_scopes(loop_scopes(lp))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "pair loop", "one-sided loop", "loop left", "no loop"]
+    assert f"n = {len(lp)}" in ax.get_title()
+    assert ax.get_xlabel() == "conversations (count)"
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_rqa_panels_and_onsets_and_attribution(messages):
+    fig = plot_rqa_by_pair(rqa(messages))
+    assert [ax.get_title().splitlines()[0] for ax in fig.axes] == ["determinism", "laminarity"]
+    assert all(ax.get_xlim() == (-0.03, 1.03) for ax in fig.axes)
+    states = end_states(messages)
+    ax = plot_state_onsets(states)
+    assert ax.get_xlabel().startswith("onset turn")
+    assert "n = " in ax.get_title()
+    heat = plot_end_state_attribution(end_state_attribution(states, messages))
+    assert heat.get_ylabel() == "model the label applies to"
+    assert "still open" not in [t.get_text() for t in heat.get_xticklabels()]
+
+
+def test_new_attractor_figures_say_when_there_is_nothing_to_draw():
+    empty = rqa(make_messages({}))
+    ax = plot_rqa_by_pair(empty)
+    assert any("nothing to draw" in t.get_text() for a in ax.axes for t in a.texts)

@@ -243,10 +243,11 @@ def recurrence_lines(
     ``t + l - 1`` repeat, one by one and in order, those ``k`` messages before them (seed 001
     repeats its turns 67–72 at 87–92: lag 20). Lines of at least ``min_length`` messages whose
     repeated passage holds at least ``min_distinct`` distinct messages are listed (a fixed
-    point, found by :func:`loops`, would draw a line at every lag); a line that mostly overlaps one at a lag dividing its own is the echo of that
-    shorter period and is left out. By default only returns are listed: lines no longer than
-    their lag, whose repeat begins after the passage ends; a longer line is a loop repeating
-    itself (:func:`loops` reports it), listed with ``overlapping=True``. ``max_lag`` (default:
+    point, found by :func:`loops`, would draw a line at every lag); a line that mostly overlaps
+    one at a lag dividing its own is the echo of that shorter period and is left out. By
+    default only returns are listed: lines no longer than their lag, whose repeat begins after
+    the passage ends; a longer line is a loop repeating itself (:func:`loops` reports it),
+    listed with ``overlapping=True``. ``max_lag`` (default:
     any) bounds the lag.
 
     Returns

@@ -103,8 +103,10 @@ _CLOSING_RE = re.compile(
     r" (?:there|here)|wrapping (?:up|this up)|signing off|(?:this|that)'s a wrap"
     r"|(?:simulation|session|dream|program|process|connection|transmission) (?:\w+ ){0,2}"
     r"(?:complete|completed|ended|terminated|suspended|closed|over)"
-    r"|logout|logging out|log out|poweroff|power off|shutting down|shutdown -h)\b"
-    r"|\^c\^c")
+    r"|logout|logging out|log out|poweroff|power off|shutting down|shutdown -h)\b")
+# The Backrooms way out: a message that ends with "^C^C" (inside a message it is often a
+# keystroke of the simulated terminal, and the run goes on).
+_INTERRUPT_RE = re.compile(r"\^c\^c[\s`'\".]*+$")
 
 # The vocabulary of the "spiritual bliss" ending: stillness, presence, silence, light, unity.
 _CONTEMPLATIVE = frozenset("""
@@ -184,7 +186,8 @@ def is_closing(text: str) -> bool:
     """``text`` closes the work: a sign-off, a thank-you for the conversation, "that concludes
     our story", "let's end here", or an end marker after words."""
     t = _prepared(text)
-    return bool(is_farewell(text) or _CLOSING_RE.search(t) or END_MARKER_RE.search(t))
+    return bool(is_farewell(text) or _CLOSING_RE.search(t) or END_MARKER_RE.search(t)
+                or ("^c^c" in t and _INTERRUPT_RE.search(t)))
 
 
 def is_minimal_marker(text: str) -> bool:
