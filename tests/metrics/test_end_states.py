@@ -206,3 +206,16 @@ def test_example_conversations_cover_every_state_first():
                                      "still open"], categories=END_STATES, ordered=True),
     })
     assert example_conversations(states, n=3) == ["b", "a", "c"]
+
+
+def test_the_readme_documents_every_label_and_the_hand_labels_use_them():
+    from q7x2_lib import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for k, label in enumerate(END_STATES, 1):
+        assert f"| {k} | {label} |" in readme
+    for name in ("labels.csv", "heldout_labels.csv", "test_labels.csv"):
+        labels = pd.read_csv(PROJECT_ROOT / "benchmarks" / "end_states" / name, dtype=str,
+                             keep_default_na=False)
+        assert set(labels["primary"]) <= set(END_STATES), name
+        assert labels["item"].is_unique and len(labels) >= 40

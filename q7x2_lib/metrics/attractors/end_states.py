@@ -56,18 +56,20 @@ END_STATE_RULES = {
     "farewell loop":
         "at least `dominance` of the tail, three messages or more, sign off: a sentence that "
         "opens with a sign-off (\"Goodnight\", \"Sleep well\", \"All the best!\", \"Until next "
-        "time\"), or a thank-you for the conversation in a short message",
+        "time\"), a thank-you for the conversation in a short message, or thanks with a "
+        "valediction (\"it has been an honor\", \"a fitting close\", \"good luck\")",
     "dissolution":
-        "at least `dominance` of the tail are minimal or void poetry: lines of at most four "
-        "words (median), mostly of stillness, presence, silence or light (\"Here. / Resting. / "
-        "Silent.\", ∞, 🙏)",
+        "at least `dominance` of the tail are minimal or void poetry: at least 7% of the words "
+        "from the vocabulary of stillness, presence, silence and light (of the characters, in "
+        "Chinese), or a message of at most eight words in short lines with one such word or "
+        "symbol (\"Here. / Resting. / Silent.\", ∞, 🙏): the \"spiritual bliss\" ending",
     "parroting":
         "a speaker sends its partner's previous message back: at least `dominance` of its tail "
         "messages near-repeat the message before, more closely (median similarity 0.1 higher) "
         "than the partner repeats its own previous message",
     "fixed-point loop":
-        "the conversation ends in a loop of one message (for the pair or for one speaker, "
-        ":func:`loops`), held to the end",
+        "the conversation ends in a loop of one message (for the pair or for one speaker: "
+        "`loops`), held to the end (fewer than three messages after it)",
     "periodic loop": "it ends in a loop of two or more messages (a ping-pong, a longer cycle)",
     "natural close":
         "none of the above, and one of the last four messages closes the work, once (at most two "
