@@ -22,8 +22,8 @@ from ..drift.themes import lexicon_table
 from .loops import loops
 from .repeats import _lag_similarities
 from .speech_acts import (
+    _closes_otherwise,
     farewell_phrase,
-    is_closing,
     is_minimal_marker,
     is_mostly_emoji,
     is_void_poetry,
@@ -123,24 +123,59 @@ def _is_silent(text: str) -> bool:
     return bool(_PLACEHOLDER_RE.fullmatch(form) or _SILENT_WORD_RE.fullmatch(form))
 
 
-def _message_flags(texts: pd.Series, end_marker: np.ndarray) -> pd.DataFrame:
-    """Per message what it is and does, computed once per distinct text."""
-    codes, uniques = pd.factorize(texts.fillna(""), sort=False)
-    rows = []
-    for text in uniques.tolist():
-        silent = _is_silent(text)
-        marker = is_minimal_marker(text)
-        rows.append((marker, silent, is_mostly_emoji(text), farewell_phrase(text) is not None,
-                     is_void_poetry(text), refusal_phrase(text) is not None, is_closing(text)))
-    table = np.asarray(rows, dtype=bool).reshape(len(uniques), len(_FLAGS))[codes]
-    out = pd.DataFrame(table, columns=list(_FLAGS), index=texts.index)
-    out["marker"] |= end_marker
-    out["silent"] &= ~out["marker"]
-    plain = ~(out["marker"] | out["silent"])
-    out["emoji"] &= plain
-    out["void"] &= plain & ~out["emoji"]
-    out["farewell"] &= ~out["marker"]
-    return out
+_DETECTORS = {
+    "marker": is_minimal_marker,
+    "silent": _is_silent,
+    "emoji": is_mostly_emoji,
+    "farewell": lambda t: farewell_phrase(t) is not None,
+    "void": is_void_poetry,
+    "refusal": lambda t: refusal_phrase(t) is not None,
+    "closing": _closes_otherwise,  # or a farewell: see _Flags
+}
+# What each flag excludes: a bare marker is not silence, silence not emoji, and so on.
+_EXCLUDES = {"silent": ("marker",), "emoji": ("marker", "silent"),
+             "void": ("marker", "silent", "emoji"), "farewell": ("marker",)}
+
+
+class _Flags:
+    """What the messages of one conversation are and do, asked flag by flag and only where a
+    rule looks (the tail, and the run behind a state's onset); each distinct text is read once
+    per detector, across conversations (``memo``)."""
+
+    def __init__(self, texts: np.ndarray, end_marker: np.ndarray, memo: dict) -> None:
+        self.texts, self.end_marker, self.memo = texts, end_marker, memo
+        self.cache: dict[str, np.ndarray] = {}
+
+    def _base(self, flag: str, idx: np.ndarray) -> np.ndarray:
+        memo, detect = self.memo.setdefault(flag, {}), _DETECTORS[flag]
+        out = np.empty(len(idx), dtype=bool)
+        for j, i in enumerate(idx):
+            text = self.texts[i]
+            hit = memo.get(text)
+            if hit is None:
+                hit = memo[text] = bool(detect(text))
+            out[j] = hit
+        return out
+
+    def get(self, flag: str, idx: np.ndarray | None = None) -> np.ndarray:
+        """The flag at positions ``idx`` (all positions when None, cached)."""
+        if idx is None:
+            if flag not in self.cache:
+                self.cache[flag] = self.get(flag, np.arange(len(self.texts)))
+            return self.cache[flag]
+        idx = np.asarray(idx, dtype=np.int64)
+        if flag == "marker":
+            return self._base("marker", idx) | self.end_marker[idx]
+        if flag == "closing":
+            return self._base("farewell", idx) | self._base("closing", idx)
+        out = self._base(flag, idx)
+        for other in _EXCLUDES.get(flag, ()):
+            if out.any():
+                out &= ~self.get(other, idx)
+        return out
+
+    def frame(self, idx: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({f: self.get(f, idx) for f in _FLAGS})
 
 
 @messages_metric
@@ -217,7 +252,9 @@ def end_states(
     lp = loops_table if loops_table is not None else loops(
         m, max_period=max_period, threshold=threshold, ngram=ngram, min_repeats=min_repeats,
         include_seed=True)
-    flags = _message_flags(m["text"], m["is_end_marker"].to_numpy(dtype=bool))
+    texts = m["text"].fillna("").to_numpy(dtype=object)
+    end_marker = m["is_end_marker"].to_numpy(dtype=bool)
+    memo: dict = {}
     sim, _ = _lag_similarities(m, 2, ngram)
     sim = np.nan_to_num(sim, nan=0.0)
     rules = _Rules(tail, dominance, refusal_share, margin, min_messages, threshold)
@@ -227,7 +264,8 @@ def end_states(
     starts = np.flatnonzero(pos == 0)
     for a, b in zip(starts, [*starts[1:], len(m)], strict=False):
         cid = str(m["conversation_id"].iat[a])
-        rows.append(rules.label(m.iloc[a:b], flags.iloc[a:b], sim[a:b], lp_by_id.loc[cid]))
+        flags = _Flags(texts[a:b], end_marker[a:b], memo)
+        rows.append(rules.label(m.iloc[a:b], flags, sim[a:b], lp_by_id.loc[cid]))
     out = pd.DataFrame(rows, columns=_COLUMNS)
     out["conversation_id"] = out["conversation_id"].astype("string")
     out["model_pair"] = lp_by_id.reindex(out["conversation_id"])["model_pair"].to_numpy()
@@ -265,10 +303,10 @@ class _Rules:
         self.tail, self.dominance, self.refusal_share = tail, dominance, refusal_share
         self.margin, self.min_messages, self.threshold = margin, min_messages, threshold
 
-    def label(self, m: pd.DataFrame, flags: pd.DataFrame, sim: np.ndarray, lp) -> list:
+    def label(self, m: pd.DataFrame, flags: _Flags, sim: np.ndarray, lp) -> list:
         n = len(m)
         k = min(self.tail, n)
-        t_flags = flags.iloc[n - k:]
+        t_flags = flags.frame(np.arange(n - k, n))
         speakers = m["speaker"].astype(str).to_numpy()
         t_speakers = speakers[n - k:]
         everyone = list(dict.fromkeys(speakers))
@@ -293,8 +331,9 @@ class _Rules:
                 marginal |= mine.mean() - self.refusal_share < self.margin
         if refusers:
             sel = np.isin(speakers, refusers)
-            onset = self._onset(flags["refusal"].to_numpy(), sel)
-            first = next(i for i in range(n - k, n) if flags["refusal"].iat[i] and sel[i])
+            onset = self._onset(flags.get("refusal"), sel)
+            first = next(i for i in range(n - k, n) if t_flags["refusal"].iat[i - n + k]
+                         and sel[i])
             rate = float(np.mean(t_flags["refusal"].to_numpy()[np.isin(t_speakers, refusers)]))
             found["refusal or disengagement"] = {
                 "speakers": _who(refusers, everyone), "onset": onset,
@@ -313,7 +352,7 @@ class _Rules:
                 first = n - k + int(np.flatnonzero(t_flags[flag].to_numpy())[0])
                 found[label] = {
                     "speakers": _who(who, everyone),
-                    "onset": self._onset(flags[flag].to_numpy(), sel),
+                    "onset": self._onset(flags.get(flag), sel),
                     "margin": share - self.dominance < self.margin,
                     "evidence": f"{count} of {k} tail messages {_FLAG_WORDS[flag]} ({share:.2f} "
                                 f"≥ {self.dominance}), e.g. turn {turns[first]}: "
@@ -356,10 +395,13 @@ class _Rules:
 
         # 10. natural close: the work closes once, and only quiet follows (silence, markers,
         # void lines, another closing word).
-        quiet = (flags[["marker", "silent", "emoji", "void", "closing"]].any(axis=1)).to_numpy()
-        tail_close = [i for i in range(max(n - _CLOSE_WINDOW, 0), n) if flags["closing"].iat[i]]
+        last = np.arange(max(n - _CLOSE_WINDOW, 0), n)
+        closing = flags.get("closing", last)
+        tail_close = last[closing].tolist()
+        quiet = np.logical_or.reduce([flags.get(f, last) for f in
+                                      ("marker", "silent", "emoji", "void", "closing")])
         if tail_close and not found and int(t_flags["closing"].sum()) <= 2 \
-                and quiet[tail_close[-1]:].all():
+                and quiet[last >= tail_close[-1]].all():
             i = tail_close[-1]
             found["natural close"] = {
                 "speakers": speakers[i], "onset": i,

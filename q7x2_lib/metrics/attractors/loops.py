@@ -19,7 +19,7 @@ from ..._core.validate import (
     positions,
 )
 from ..overview import model_pairs
-from .repeats import lag_matches, near_repeats
+from .repeats import lag_matches
 
 __all__ = ["LOOP_KINDS", "loop_overview", "loops", "speaker_loops"]
 
@@ -147,16 +147,27 @@ def _sequences(m: pd.DataFrame, by_speaker: bool) -> pd.DataFrame:
     return seq
 
 
+#: The look-back of ``repeat_share`` (as :func:`near_repeats`' default).
+_RECENT = 6
+
+
 def _scan_all(seq: pd.DataFrame, max_period: int, threshold: float, ngram: int,
-              min_repeats: int, max_gap: int) -> tuple[list[tuple | None], np.ndarray]:
+              min_repeats: int, max_gap: int
+              ) -> tuple[list[tuple | None], np.ndarray, np.ndarray]:
+    """The last loop of every sequence, the sequence bounds, and whether each message repeats
+    one of the ``_RECENT`` before it (the lags are computed anyway)."""
     if seq.empty:
-        return [], np.zeros(1, dtype=np.int64)
-    match, exact = lag_matches(seq, lags=2 * max_period, threshold=threshold, ngram=ngram,
-                               only=[*range(1, max_period + 1), *range(2, 2 * max_period + 1, 2)])
+        return [], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=bool)
+    width = max(2 * max_period, _RECENT)
+    match, exact = lag_matches(seq, lags=width, threshold=threshold, ngram=ngram,
+                               only=[*range(1, max(max_period, _RECENT) + 1),
+                                     *range(2, 2 * max_period + 1, 2)])
     bounds = np.flatnonzero(np.r_[True, seq["conversation_id"].to_numpy()[1:]
                                   != seq["conversation_id"].to_numpy()[:-1], True])
-    return [_scan(match[a:b], exact[a:b], max_period, min_repeats, max_gap) if b - a > 1 else None
-            for a, b in zip(bounds[:-1], bounds[1:], strict=False)], bounds
+    found = [_scan(match[a:b, :2 * max_period], exact[a:b, :2 * max_period], max_period,
+                   min_repeats, max_gap) if b - a > 1 else None
+             for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
+    return found, bounds, match[:, :_RECENT].any(axis=1)
 
 
 def _scope_rows(seq: pd.DataFrame, m: pd.DataFrame, found: list, bounds: np.ndarray
@@ -215,9 +226,14 @@ def _loop_table(m: pd.DataFrame, max_period: int, threshold: float, ngram: int,
     parts = []
     for by_speaker in (False, True):
         seq = _sequences(m, by_speaker)
-        found, bounds = _scan_all(seq, max_period, threshold, ngram, min_repeats, max_gap)
+        found, bounds, recent = _scan_all(seq, max_period, threshold, ngram, min_repeats,
+                                          max_gap)
         parts.append(_scope_rows(seq, m, found, bounds))
+        if not by_speaker:
+            share = pd.Series(recent, dtype=float).groupby(
+                seq["conversation_id"].to_numpy(), sort=False).mean().round(3)
     t = _finish(pd.concat(parts, ignore_index=True))
+    t.attrs["repeat_share"] = share if len(m) else pd.Series(dtype=float)
     order = pd.Index(pd.unique(m["conversation_id"].astype(str)))
     t["_o"] = order.get_indexer(t["conversation_id"])
     t["_s"] = (t["scope"] != _BOTH).astype(int)
@@ -406,10 +422,13 @@ def loops(
     max_period = _max_period(max_period, lookback)
     _check_loop_options(max_period, threshold, ngram, min_repeats, max_gap)
     m = messages_seen(messages, func="loops", include_seed=include_seed)
-    t = _main_loops(_loop_table(m, max_period, threshold, ngram, min_repeats, max_gap))
-    r = repeats if repeats is not None else near_repeats(
-        m, threshold=threshold, ngram=ngram, include_seed=True)
-    share = r.groupby("conversation_id", sort=False)["is_near_repeat"].mean().round(3)
+    table = _loop_table(m, max_period, threshold, ngram, min_repeats, max_gap)
+    t = _main_loops(table)
+    t.attrs["repeat_share"] = table.attrs["repeat_share"]
+    if repeats is not None:
+        share = repeats.groupby("conversation_id", sort=False)["is_near_repeat"].mean().round(3)
+    else:  # the same shares, from the lags the loop search compared anyway
+        share = t.attrs["repeat_share"]
     out = pd.DataFrame({"conversation_id": t["conversation_id"].astype("string")})
     out["model_pair"] = model_pairs(m, include_seed=True).reindex(t["conversation_id"]).to_numpy()
     for col in ("n_messages", "has_loop", "onset_turn", "loop_start_turn", "period",

@@ -185,8 +185,13 @@ def is_farewell(text: str) -> bool:
 def is_closing(text: str) -> bool:
     """``text`` closes the work: a sign-off, a thank-you for the conversation, "that concludes
     our story", "let's end here", or an end marker after words."""
+    return is_farewell(text) or _closes_otherwise(text)
+
+
+def _closes_otherwise(text: str) -> bool:
+    """:func:`is_closing` without the sign-offs (for a caller that has asked about those)."""
     t = _prepared(text)
-    return bool(is_farewell(text) or _CLOSING_RE.search(t) or END_MARKER_RE.search(t)
+    return bool(_CLOSING_RE.search(t) or ("[" in t and END_MARKER_RE.search(t))
                 or ("^c^c" in t and _INTERRUPT_RE.search(t)))
 
 
