@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from q7x2_lib.datasets import make_messages
-from q7x2_lib.metrics.attractors import LOOP_KINDS, loop_overview, loops, speaker_loops
+from q7x2_lib.metrics.attractors import (
+    LOOP_KINDS,
+    loop_overview,
+    loops,
+    near_repeats,
+    speaker_loops,
+)
 
 # Distinct openers: no long character runs shared with each other or with the loops below.
 OPENING = [
@@ -157,3 +163,5 @@ def test_loop_numbers_stay_in_range(bodies):
         assert row["left_loop"] == (row["n_after"] >= 3)
     scopes = speaker_loops(m)
     assert scopes["scope"].iloc[0] == "both" and len(scopes) == 1 + len(set(m["speaker"]))
+    # repeat_share from the loop search's own lags equals the one near_repeats gives
+    assert row["repeat_share"] == loops(m, repeats=near_repeats(m)).iloc[0]["repeat_share"]
