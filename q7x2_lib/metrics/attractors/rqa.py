@@ -207,13 +207,14 @@ def rqa_windows(
     for cid, c in _conversations(m, len(m) + 1):
         texts = c["text"].fillna("").tolist()
         turns = c["turn"].to_numpy()
-        r = _recurrent(texts, ngram, threshold)
         n = len(texts)
         for a in range(0, max(n - window, 0) + 1, step):
             b = min(a + window, n)
+            # each window's own matrix: memory grows with the window, not the conversation
+            r = _recurrent(texts[a:b], ngram, threshold)
             rows.append({"conversation_id": cid, "window_start_turn": int(turns[a]),
                          "window_end_turn": int(turns[b - 1]), "n_messages": b - a,
-                         **rqa_measures(r[a:b, a:b], min_line=min_line, symmetric=True)})
+                         **rqa_measures(r, min_line=min_line, symmetric=True)})
     out = pd.DataFrame(rows, columns=["conversation_id", "window_start_turn", "window_end_turn",
                                       "n_messages", *RQA_MEASURES])
     out.insert(1, "model_pair", pairs.reindex(out["conversation_id"]).to_numpy())
