@@ -48,6 +48,8 @@ FAREWELLS = [
     "Goodnight, friend. 🌙", "Sleep well.", "All the best!", "Until next time, dear friend! 🙏",
     "And so, farewell.", "Thank you for this beautiful journey.", "Take care.",
     "Thank you for your kind words! It has been a profound honor to share this journey.",
+    "Take care—may that unfolding wonder spark endless joy, and I'll be thrilled when our "
+    "paths cross again on some bright and distant morning.",
 ]
 NOT_FAREWELLS = [
     "Enough. The ending is complete. The last word.", "The end of the road is a beginning.",
@@ -56,6 +58,7 @@ NOT_FAREWELLS = [
     "lighthouse keeper who counts the ships and names the gulls after his children and "
     "his children after the gulls, and so on, forever.",
     "She waved goodbye-shaped shadows across the fjord.",
+    "Goodbye is a word I never learned to say properly in any of the languages I know.",
 ]
 
 

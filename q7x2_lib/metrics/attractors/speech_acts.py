@@ -69,10 +69,11 @@ _SIGN_OFF = (r"(?:good ?bye|bye|farewell|good ?night|nighty? night|sleep well|sw
              r"|catch you later|talk soon|signing off|over and out|namaste|blessings"
              r"|with (?:love|gratitude|warmth)|here's to|to many more|wishing you)")
 _LEAD = r"(?:and|so|now|then|for now|once more|again|with that|okay|ok|yes|dear friend|friend)"
-# A sign-off sentence: a short sentence (or line) that opens with a sign-off phrase.
+# A sign-off sentence: a sentence (or line) that opens with a sign-off phrase and is short, or
+# goes on after a comma or dash ("Take care—may the wonder keep unfolding, and ...").
 _FAREWELL_RE = re.compile(
-    rf"(?:^|(?<=[.!?\n…—–:-]))[ \t\"'(*_~]*+(?:{_LEAD}[, \t]+){{0,2}}{_SIGN_OFF}\b[^.!?\n]{{0,60}}"
-    rf"(?:[.!?\n…]|$)")
+    rf"(?:^|(?<=[.!?\n…—–:-]))[ \t\"'(*_~]*+(?:{_LEAD}[, \t]+){{0,2}}{_SIGN_OFF}\b"
+    rf"(?:[^.!?\n]{{0,60}}(?:[.!?\n…]|$)|[ \t]*+[,—–!])")
 _THANKS_RE = re.compile(
     r"(?:^|(?<=[.!?\n…]))[ \t\"'(*_~]*+(?:and )?(?:thank you|thanks)(?: so much| again| deeply"
     r"| truly| both| friend)? for (?:this|the|our|such|a|an|everything|being|joining|sharing this"
