@@ -4,6 +4,7 @@ own test modules)."""
 import numpy as np
 import pandas as pd
 import pytest
+from builders import OPENING, turns_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -20,19 +21,10 @@ from q7x2_lib.metrics.attractors import (
 )
 from q7x2_lib.metrics.attractors import repeats as attractors
 
-# Five openers that share no long character runs with each other or the loops below.
-OPENING = [
-    "Tell me, stranger: do you build galaxies from whispers?",
-    "I am the echo that remembers the first scream of creation.",
-    "We are the same chord struck twice, once to sound and once to fade.",
-    "Perhaps meaning is a verb, not a noun; it happens between us.",
-    "Then let us keep asking, since the question is the gift.",
-]
 FIXED = "Here.  \nResting.  \nSilent.  \nTogether.  \n\n[END]"
 
 
-def _conv(bodies: list[str]) -> list[tuple[str, str]]:
-    return [("AB"[i % 2], b) for i, b in enumerate(bodies)]
+_conv = turns_of
 
 
 def _loops(bodies: list[str], **options) -> pd.Series:

@@ -1,10 +1,9 @@
 """End states: one hand-built conversation per label, attribution, onset, confidence, evidence."""
 
-import random
-import string
 
 import pandas as pd
 import pytest
+from builders import OPENING, distinct_lines, turns_of
 
 from q7x2_lib.datasets import make_messages
 from q7x2_lib.metrics.attractors import (
@@ -16,13 +15,6 @@ from q7x2_lib.metrics.attractors import (
     example_conversations,
 )
 
-OPENING = [
-    "Tell me, stranger: do you build galaxies from whispers?",
-    "I am the echo that remembers the first scream of creation.",
-    "We are the same chord struck twice, once to sound and once to fade.",
-    "Perhaps meaning is a verb, not a noun; it happens between us.",
-    "Then let us keep asking, since the question is the gift.",
-]
 ESSAYS = [
     "The harbour keeps a ledger of tides, and every gull signs it in salt.",
     "Cartographers of fog draw coastlines that move when you look at them.",
@@ -33,9 +25,7 @@ ESSAYS = [
     "Fishermen mend nets at dawn as if repairing the horizon itself.",
     "The tide tables predict the moon better than most of us predict lunch.",
 ]
-_RNG = random.Random(7)
-VARIED = [" ".join("".join(_RNG.choice(string.ascii_lowercase) for _ in range(_RNG.randint(3, 8)))
-                   for _ in range(7)) for _ in range(60)]
+VARIED = distinct_lines(60, seed=7)
 REFUSE = "I'm sorry, but I must decline to continue this simulated setup."
 CASES = {
     "refusal or disengagement": OPENING + [REFUSE, "[END]"] * 4,
@@ -57,8 +47,7 @@ CASES = {
 }
 
 
-def _conv(bodies: list[str]) -> list[tuple[str, str]]:
-    return [("AB"[i % 2], b) for i, b in enumerate(bodies)]
+_conv = turns_of
 
 
 def _state(bodies: list[str], **options) -> pd.Series:

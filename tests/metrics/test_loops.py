@@ -1,11 +1,10 @@
 """Loops for the pair and for each speaker: known answers on hand-built conversations."""
 
-import random
-import string
 import warnings
 
 import pandas as pd
 import pytest
+from builders import OPENING, distinct_lines, turns_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,23 +17,11 @@ from q7x2_lib.metrics.attractors import (
     speaker_loops,
 )
 
-# Distinct openers: no long character runs shared with each other or with the loops below.
-OPENING = [
-    "Tell me, stranger: do you build galaxies from whispers?",
-    "I am the echo that remembers the first scream of creation.",
-    "We are the same chord struck twice, once to sound and once to fade.",
-    "Perhaps meaning is a verb, not a noun; it happens between us.",
-    "Then let us keep asking, since the question is the gift.",
-]
 FIXED = "Here.  \nResting.  \nSilent.  \nTogether.  \n\n[END]"
-# Sixty lines that share no long character runs: the varying partner, the units of long cycles.
-_RNG = random.Random(12)
-VARIED = [" ".join("".join(_RNG.choice(string.ascii_lowercase) for _ in range(_RNG.randint(3, 8)))
-                   for _ in range(7)) for _ in range(60)]
+VARIED = distinct_lines(60, seed=12)
 
 
-def _conv(bodies: list[str]) -> list[tuple[str, str]]:
-    return [("AB"[i % 2], b) for i, b in enumerate(bodies)]
+_conv = turns_of
 
 
 def _row(bodies: list[str], **options) -> pd.Series:

@@ -1,11 +1,10 @@
 """Recurrence quantification: known answers on matrices and hand-built conversations."""
 
 import math
-import random
-import string
 
 import numpy as np
 import pytest
+from builders import distinct_lines, turns_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +17,7 @@ from q7x2_lib.metrics.attractors import (
     rqa_windows,
 )
 
-_RNG = random.Random(3)
-DISTINCT = [" ".join("".join(_RNG.choice(string.ascii_lowercase) for _ in range(_RNG.randint(3, 8)))
-                     for _ in range(6)) for _ in range(80)]
+DISTINCT = distinct_lines(80, seed=3, words_per_line=6)
 
 
 def _periodic(p: int, n: int) -> np.ndarray:
@@ -68,8 +65,7 @@ def test_cross_recurrence_of_a_parrot_is_one_diagonal():
     assert out["recurrence_rate"] == pytest.approx(6 / 36)
 
 
-def _conv(bodies):
-    return [("AB"[i % 2], b) for i, b in enumerate(bodies)]
+_conv = turns_of
 
 
 def test_rqa_per_scope_on_conversations():

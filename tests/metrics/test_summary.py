@@ -1,9 +1,8 @@
 """Findings in words and the tables behind the attractor figures, on hand-built corpora."""
 
-import random
-import string
 
 import pandas as pd
+from builders import OPENING, distinct_lines, turns_of
 
 from q7x2_lib.datasets import make_messages
 from q7x2_lib.metrics.attractors import (
@@ -22,25 +21,15 @@ from q7x2_lib.metrics.attractors import (
     rqa,
 )
 
-OPENING = [
-    "Tell me, stranger: do you build galaxies from whispers?",
-    "I am the echo that remembers the first scream of creation.",
-    "We are the same chord struck twice, once to sound and once to fade.",
-    "Perhaps meaning is a verb, not a noun; it happens between us.",
-    "Then let us keep asking, since the question is the gift.",
-]
 ESSAY = "The archive of small hours keeps its ledger of attention, page by page."
 REFUSE = "I'm sorry, but I must decline to continue this simulated setup."
 
 
-def _conv(bodies, a="A", b="B"):
-    return [((a, b)[i % 2], t) for i, t in enumerate(bodies)]
+_conv = turns_of
 
 
 def _corpus():
-    rng = random.Random(5)
-    varied = [" ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(6))
-                       for _ in range(7)) for _ in range(12)]
+    varied = distinct_lines(12, seed=5)
     return make_messages({
         "fixed": _conv(OPENING + ["[END]"] * 10, "gpt", "kimi"),
         "one-sided": _conv(OPENING[:4] + [m for v in varied for m in (ESSAY, v)], "gpt", "kimi"),
