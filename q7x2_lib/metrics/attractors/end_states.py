@@ -108,7 +108,6 @@ _SHARE_RULES = {  # label -> per-message flag decided by a share of the tail
     "farewell loop": "farewell",
     "dissolution": "void",
 }
-_LOOP_LABELS = ("fixed-point loop", "periodic loop")
 _MIN_TAIL_MESSAGES = 2  # a share rule needs two messages: one message is a moment, not a state
 _PARROT_MARGIN = 0.1  # the echo beats the partner's own repetition by this much similarity
 _MIN_FAREWELLS = 3  # a farewell loop goes round: at least three sign-offs
@@ -316,7 +315,7 @@ class _Rules:
         found: dict[str, dict] = {}  # label -> speakers, onset position, margin, evidence
         marginal = False
 
-        # 1. refusal: per speaker, at least two declining messages, one of its last two.
+        # 1. refusal: per speaker, at least two declining messages, and it keeps declining.
         refusers = []
         quiet_now = (t_flags["silent"] | t_flags["marker"] | t_flags["refusal"]).to_numpy()
         for s in everyone:
@@ -411,7 +410,7 @@ class _Rules:
         if found:
             primary = next(s for s in END_STATES if s in found)
             info = found[primary]
-            marginal |= bool(info.get("margin", False)) if primary != END_STATES[0] else False
+            marginal |= bool(info.get("margin", False))
         else:
             primary, info = END_STATES[-1], {
                 "speakers": "", "onset": None,
