@@ -101,7 +101,9 @@ def test_evidence_states_the_rule_the_numbers_and_a_quote(states):
         "B declines in 1.00 of its tail messages (≥ 0.3, two at least), e.g. turn 5: "
         '"I\'m sorry, but I must decline')
     assert e["fixed-point loop"].startswith("from turn 5 every message repeats the one 1 back")
-    assert e["still open"].startswith("no rule applies: tail of 8")
+    assert e["still open"] == (
+        "no rule applies: tail of 8, shares: end markers 0.00, silence 0.00, emoji 0.00, "
+        "sign-offs 0.00, void poetry 0.00, refusals 0.00, no loop held to the end")
 
 
 def test_a_model_repeating_a_safety_refusal_47_times_is_a_refusal():

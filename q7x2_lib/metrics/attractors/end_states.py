@@ -414,9 +414,8 @@ class _Rules:
         else:
             primary, info = END_STATES[-1], {
                 "speakers": "", "onset": None,
-                "evidence": "no rule applies: tail of " + str(k) + ", " + ", ".join(
-                    f"{_FLAG_WORDS[f].split(' ')[-1]} {shares[f]:.2f}" for f in
-                    ("marker", "silent", "emoji", "farewell", "void", "refusal"))
+                "evidence": "no rule applies: tail of " + str(k) + ", shares: " + ", ".join(
+                    f"{_SHARE_NAMES[f]} {shares[f]:.2f}" for f in _SHARE_NAMES)
                     + (", no loop held to the end" if not held else "")}
             marginal = any(self.dominance - shares[f] < self.margin and shares[f] > 0
                            for f in _SHARE_RULES.values())
@@ -452,6 +451,8 @@ class _Rules:
         return int(idx[first])
 
 
+_SHARE_NAMES = {"marker": "end markers", "silent": "silence", "emoji": "emoji",
+                "farewell": "sign-offs", "void": "void poetry", "refusal": "refusals"}
 _FLAG_WORDS = {
     "marker": "are end markers", "silent": "are empty or silent", "emoji": "are mostly emoji",
     "farewell": "sign off", "void": "are void poetry", "refusal": "decline",
