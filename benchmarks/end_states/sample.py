@@ -5,6 +5,8 @@
         > heldout_sample.csv
     python benchmarks/end_states/sample.py ATTRACTORS_CHECKOUT BACKROOMS_CHECKOUT --test \
         > test_sample.csv
+    python benchmarks/end_states/sample.py ATTRACTORS_CHECKOUT BACKROOMS_CHECKOUT --fresh \
+        > fresh_sample.csv
 
 Orchestrator runs of ``nielsrolf/attractors`` (``conversations/3`` on main,
 ``conversations/4`` on branch ``embedding-visualization``; ``conversations/1`` holds almost only
@@ -16,7 +18,9 @@ is represented.
 ``--heldout`` draws a second, smaller set from the same folders, leaving out every conversation of
 ``sample.csv``; ``--test`` a third, leaving out both. Each was labelled blind before it was scored.
 The held-out set's errors then informed a round of rule changes, so it is a second development
-set; the test set was drawn and labelled after the rules were frozen and is scored once.
+set; the test set was drawn and labelled after the rules were frozen and is scored once. Two
+fixes followed the test set's errors, so ``--fresh`` draws a fourth set, leaving out all three,
+labelled blind by a second labeller who had not seen the package's rules or output.
 """
 
 from __future__ import annotations
@@ -63,9 +67,11 @@ def draw(messages: pd.DataFrame, n: int, rng: np.random.Generator,
 
 
 def main(attractors: str, backrooms: str, which: str = "dev") -> None:
-    rng = np.random.default_rng({"dev": 20261202, "heldout": 20261203, "test": 20261204}[which])
+    rng = np.random.default_rng({"dev": 20261202, "heldout": 20261203, "test": 20261204,
+                                 "fresh": 20261205}[which])
     earlier = {"dev": [], "heldout": ["sample.csv"],
-               "test": ["sample.csv", "heldout_sample.csv"]}[which]
+               "test": ["sample.csv", "heldout_sample.csv"],
+               "fresh": ["sample.csv", "heldout_sample.csv", "test_sample.csv"]}[which]
     exclude = frozenset(cid for name in earlier for cid in pd.read_csv(
         Path(__file__).parent / name, dtype=str)["conversation_id"])
     heldout = which != "dev"
@@ -76,11 +82,11 @@ def main(attractors: str, backrooms: str, which: str = "dev") -> None:
         for cid in draw(messages, n, rng, exclude):
             rows.append({"repo": repo, "commit": commit, "folder": folder, "conversation_id": cid})
     out = pd.DataFrame(rows)
-    prefix = {"dev": "c", "heldout": "h", "test": "t"}[which]
+    prefix = {"dev": "c", "heldout": "h", "test": "t", "fresh": "f"}[which]
     out.insert(0, "item", [f"{prefix}{k:03d}" for k in rng.permutation(len(out)) + 1])
     out.sort_values("item").to_csv(sys.stdout, index=False)
 
 
 if __name__ == "__main__":
     main(*sys.argv[1:3], which="heldout" if "--heldout" in sys.argv else
-         "test" if "--test" in sys.argv else "dev")
+         "test" if "--test" in sys.argv else "fresh" if "--fresh" in sys.argv else "dev")

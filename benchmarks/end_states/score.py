@@ -93,7 +93,8 @@ def score(labels: pd.DataFrame, got: pd.DataFrame, show: bool = False) -> dict[s
 
 def main(argv: list[str]) -> None:
     args = [a for a in argv if not a.startswith("--")]
-    prefix = "heldout_" if "--heldout" in argv else "test_" if "--test" in argv else ""
+    prefix = ("heldout_" if "--heldout" in argv else "test_" if "--test" in argv
+              else "fresh_" if "--fresh" in argv else "")
     sample = pd.read_csv(HERE / f"{prefix}sample.csv", dtype=str)
     labels = pd.read_csv(HERE / f"{prefix}labels.csv", dtype=str, keep_default_na=False)
     roots = {"nielsrolf/attractors": args[0], "samhains/UniversalBackrooms": args[1]}
