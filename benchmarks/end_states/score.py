@@ -1,6 +1,6 @@
 """Score q7x2's end-state labels and loops against the blind hand labels of real runs.
 
-    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS [--heldout | --test] [--show]
+    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS [--heldout | --test [--second] | --fresh] [--show]
 
 ATTRACTORS and BACKROOMS are checkouts: folders holding the repositories' files at the commits
 named in ``sample.csv`` (for example ``git --git-dir=... archive COMMIT conversations/3 | tar -x``).
@@ -9,7 +9,9 @@ of loop presence (a loop whose last repeat lies in the run's second half, the gu
 definition), of one-sided loops, and of loop periods and starts (within two turns) where both
 find a loop; ``--show`` lists every disagreement with the package's evidence. ``--heldout``
 scores the held-out set (``heldout_sample.csv``, ``heldout_labels.csv``), ``--test`` the test
-set (``test_*``), instead of the development set the rules were written on.
+set (``test_*``), ``--fresh`` the fresh set (``fresh_*``), instead of the development set the
+rules were written on. ``--test --second`` scores the test set against its second, independent
+blind labelling (``test_labels_second.csv``); ``agreement.py`` compares the two labellings.
 """
 
 from __future__ import annotations
@@ -96,7 +98,9 @@ def main(argv: list[str]) -> None:
     prefix = ("heldout_" if "--heldout" in argv else "test_" if "--test" in argv
               else "fresh_" if "--fresh" in argv else "")
     sample = pd.read_csv(HERE / f"{prefix}sample.csv", dtype=str)
-    labels = pd.read_csv(HERE / f"{prefix}labels.csv", dtype=str, keep_default_na=False)
+    # --second: the test set's second, independent blind labelling (labels_second.csv)
+    second = "_second" if "--second" in argv and prefix == "test_" else ""
+    labels = pd.read_csv(HERE / f"{prefix}labels{second}.csv", dtype=str, keep_default_na=False)
     roots = {"nielsrolf/attractors": args[0], "samhains/UniversalBackrooms": args[1]}
     got = package_labels(sample, roots)
     np.seterr(all="ignore")
