@@ -12,8 +12,13 @@ import q7x2_lib as q7
 ROOT = q7.PROJECT_ROOT
 
 
+# conda-forge names a few packages differently from PyPI
+CONDA_NAMES = {"arch-py": "arch"}
+
+
 def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    name = re.sub(r"[-_.]+", "-", name).lower()
+    return CONDA_NAMES.get(name, name)
 
 
 def _pyproject() -> dict[str, Requirement]:

@@ -15,8 +15,16 @@ from .._core.validate import (
     messages_metric,
     messages_seen,
 )
+from .dependence import (
+    MIN_EFFECTIVE,
+    block_lengths,
+    effective_size,
+    lag1_autocorrelation,
+    widen,
+)
 from .stats import (
     bin_position,
+    group_batches,
     describe_groups,
     percentile_interval,
     round_floats,
@@ -40,6 +48,12 @@ __all__ = [
 UNITS = {"words": "n_words", "chars": "n_chars"}
 #: Messages a Theil–Sen fit uses at most per conversation (see :func:`decay_fit`).
 MAX_FIT_POINTS = 2_000
+#: A step fits when it explains this much more than the line: ``n ln(SSE_line / SSE_step)`` at
+#: least ``STEP_EVIDENCE * ln(n)`` (a BIC-like margin; see :func:`decay_fit`).
+STEP_EVIDENCE = 6.0
+#: A step's two levels must differ by at least this much in log(1 + length): a factor of 3.
+STEP_JUMP = float(np.log(3.0))
+_MIN_STEP_SIDE = 5  # messages each side of a change point
 _REQUIRED = ("conversation_id", "turn", "speaker", "model", "n_words", "n_chars", "is_seed")
 _KEYS = ["conversation_id", "turn"]
 _ROLE_COLUMNS = ("opener", "responder", "opener_model", "responder_model")
@@ -192,8 +206,22 @@ def decay_fit(
 
     A Theil–Sen line of ``log(1 + length)`` on ``turn`` (all kept messages, both speakers);
     ``decay_rate = -slope`` (per turn), so ``1 + length`` halves every ``ln 2 / decay_rate`` turns.
-    The interval is a percentile bootstrap over messages (resampled with replacement, the
-    Theil–Sen slope recomputed).
+    The interval is a percentile bootstrap that respects autocorrelation: the messages are
+    resampled in circular blocks of ``block_length`` consecutive messages (the Theil–Sen slope
+    recomputed on each resample), the block length chosen by Politis and White's rule from the
+    fit's residuals (:func:`q7x2_lib.metrics.dependence.block_lengths`), and the interval is
+    widened for the few blocks it rests on (:func:`q7x2_lib.metrics.dependence.widen`). Where
+    the residuals show no dependence the block is 1: the ordinary bootstrap over messages.
+    ``n_eff`` is
+    the effective number of independent messages (each speaker's ``n (1 - r) / (1 + r)`` from the
+    lag-1 autocorrelation ``r`` of its own residuals, summed); ``few_effective`` flags intervals
+    resting on fewer than ``MIN_EFFECTIVE`` (10).
+
+    ``shape`` says whether a log-linear decay describes the conversation at all: ``"step"`` when
+    one change of level (long messages, then short ones from ``step_turn``) fits much better than
+    the line (``n ln(SSE_line / SSE_step) >= STEP_EVIDENCE ln n``, the levels a factor of at least
+    3 apart, at least five messages each side), else ``"trend"``. A step's half-life is reported
+    but does not describe it: the length did not decay, it dropped.
 
     Theil–Sen compares every pair of messages, so its cost grows with the square of a
     conversation's length: a conversation of more than ``max_points`` messages is fitted on
@@ -205,7 +233,9 @@ def decay_fit(
     DataFrame
         ``conversation_id``, ``n_messages``, ``n_fitted``, ``intercept``, ``slope``, ``decay_rate``,
         ``rate_low``, ``rate_high``, ``half_life`` (turns; ``inf`` when the rate is 0 or negative:
-        length never halves), ``half_life_low``, ``half_life_high``, ``decays`` (rate > 0).
+        length never halves), ``half_life_low``, ``half_life_high``, ``decays`` (rate > 0),
+        ``block_length``, ``n_eff``, ``few_effective``, ``shape`` (``"trend"`` or ``"step"``;
+        missing below 10 messages), ``step_turn`` (Int64: first turn after the drop).
         Rate columns are NaN for conversations with fewer than two kept messages.
     """
     check_positive_int("max_points", max_points)
@@ -237,10 +267,22 @@ def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int,
     codes = pd.Index(ids).get_indexer(lengths["conversation_id"])
     x, y = lengths["turn"].to_numpy(float), np.log1p(lengths["length"].to_numpy(float))
     slope, intercept = theil_sen(x, y, codes, n_groups=len(ids))
-    reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed)
-    slope_low, slope_high = percentile_interval(reps, ci=ci)
+    residual = y - np.nan_to_num(intercept[codes]) - np.nan_to_num(slope[codes]) * x
+    # Each speaker's own level taken out: two speakers' different lengths alternate, which is
+    # not dependence between consecutive messages.
+    residual = residual - pd.Series(residual).groupby(
+        [codes, lengths["speaker"].to_numpy()]).transform("mean").to_numpy()
+    blocks = np.ones(len(ids), dtype=np.int64)
+    for gids, members in group_batches(codes, len(ids)):
+        blocks[gids] = block_lengths(residual[members])
+    reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed,
+                                blocks=blocks)
+    slope_low, slope_high = widen(slope, *percentile_interval(reps, ci=ci),
+                                  np.bincount(codes, minlength=len(ids)), blocks, ci)
     # 0.0 - x rather than -x: a flat fit reads 0.0, not -0.0.
     rate, rate_low, rate_high = 0.0 - slope, 0.0 - slope_high, 0.0 - slope_low
+    n_eff = _effective_messages(residual, codes, lengths["speaker"].to_numpy(), len(ids))
+    shape, step_turn = _step_shape(y, x, codes, len(ids))
     return pd.DataFrame({
         "conversation_id": pd.array(ids, dtype=_STR),
         "n_messages": n_messages,
@@ -248,8 +290,58 @@ def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int,
         "intercept": intercept, "slope": slope, "decay_rate": rate,
         "rate_low": rate_low, "rate_high": rate_high, "half_life": _half_life(rate),
         "half_life_low": _half_life(rate_high), "half_life_high": _half_life(rate_low),
-        "decays": rate > 0,
+        "decays": rate > 0, "block_length": blocks, "n_eff": n_eff,
+        "few_effective": n_eff < MIN_EFFECTIVE, "shape": shape, "step_turn": step_turn,
     })
+
+
+def _effective_messages(residual: np.ndarray, codes: np.ndarray, speakers: np.ndarray,
+                        n_groups: int) -> np.ndarray:
+    """Per group, the sum over its speakers of ``n (1 - r) / (1 + r)``, ``r`` the lag-1
+    autocorrelation of the speaker's own residuals in order (see :func:`effective_size`)."""
+    pair, _ = pd.factorize(pd.MultiIndex.from_arrays([codes, speakers]), sort=False)
+    owner = np.zeros(pair.max(initial=-1) + 1, dtype=np.int64)
+    owner[pair] = codes
+    out = np.zeros(n_groups)
+    for gids, members in group_batches(pair):
+        n = members.shape[1]
+        np.add.at(out, owner[gids], effective_size(np.full(len(gids), n),
+                                                   lag1_autocorrelation(residual[members])))
+    return out
+
+
+def _step_shape(y: np.ndarray, x: np.ndarray, codes: np.ndarray, n_groups: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``shape`` and ``step_turn`` of :func:`decay_fit`: one change of level against the line."""
+    shape = np.full(n_groups, None, dtype=object)
+    turn = np.full(n_groups, -1, dtype=np.int64)
+    for gids, members in group_batches(codes, n_groups):
+        n = members.shape[1]
+        if n < 2 * _MIN_STEP_SIDE:
+            continue
+        ys, xs = y[members], x[members]
+        xc, yc = xs - xs.mean(axis=1, keepdims=True), ys - ys.mean(axis=1, keepdims=True)
+        sxx, syy = (xc * xc).sum(axis=1), (yc * yc).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sse_line = syy - np.where(sxx > 0, (xc * yc).sum(axis=1) ** 2 / sxx, 0.0)
+        # Two levels split before message k (k = side .. n - side): SSE from prefix sums.
+        k = np.arange(_MIN_STEP_SIDE, n - _MIN_STEP_SIDE + 1)
+        before = np.cumsum(ys, axis=1)[:, k - 1]
+        total = ys.sum(axis=1, keepdims=True)
+        sse_step = (ys * ys).sum(axis=1, keepdims=True) - before ** 2 / k \
+            - (total - before) ** 2 / (n - k)
+        best = sse_step.argmin(axis=1)
+        rows = np.arange(len(gids))
+        low = np.maximum(sse_step[rows, best], 1e-12 * n)
+        jump = np.abs(before[rows, best] / k[best]
+                      - (total[:, 0] - before[rows, best]) / (n - k[best]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            evidence = n * np.log(np.maximum(sse_line, 1e-12 * n) / low)
+        is_step = (evidence >= STEP_EVIDENCE * np.log(n)) & (jump >= STEP_JUMP)
+        shape[gids] = np.where(is_step, "step", "trend")
+        turn[gids] = np.where(is_step, xs[rows, k[best]].astype(np.int64), -1)
+    return (pd.array(shape, dtype=_STR),
+            pd.array(np.where(turn < 0, None, turn), dtype="Int64"))
 
 
 def _check_edge(edge: int) -> None:

@@ -381,9 +381,13 @@ def _pair_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 def theil_sen_replicates(
     x: np.ndarray, y: np.ndarray, codes: np.ndarray, *, n_groups: int | None = None,
-    n_boot: int = 1000, seed: int = 0,
+    n_boot: int = 1000, seed: int = 0, blocks: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bootstrap replicates of the Theil–Sen slope within each group (points resampled).
+
+    ``blocks`` (one per group, default all 1) resamples a group's points in circular blocks of
+    that many consecutive points (:func:`q7x2_lib.metrics.dependence.block_draws`), for points
+    whose errors are autocorrelated; a block of 1 is the independent bootstrap described here.
 
     A resample that draws point k ``K_k`` times has the pairwise slopes of the original pairs
     (i, j), each ``K_i * K_j`` times (pairs of a point with its own copy have no slope), so its
@@ -402,7 +406,8 @@ def theil_sen_replicates(
     codes = np.asarray(codes, dtype=np.int64)
     n_groups = _n_groups(codes, n_groups)
     out = np.full((n_boot, n_groups), np.nan)
-    counts: dict[int, np.ndarray] = {}
+    blocks = np.ones(n_groups, np.int64) if blocks is None else np.asarray(blocks, np.int64)
+    counts: dict[tuple[int, int], np.ndarray] = {}
     # The groups are the parallel work: matrix products inside them stay on one thread each,
     # as BLAS threads on top of these would fight over the same cores.
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_threads()) as pool:
@@ -410,14 +415,17 @@ def theil_sen_replicates(
             n = xs.shape[1]
             if n < 2:
                 continue
-            if n not in counts:  # one set of resamples per group size
-                counts[n] = _resample_counts(n, n_boot, size_rng(seed, n))
+            for b in np.unique(blocks[gids]):  # one set of resamples per size and block
+                if (n, int(b)) not in counts:
+                    counts[n, int(b)] = _resample_counts(n, n_boot, size_rng(seed, n)) \
+                        if b <= 1 else _block_counts(n, n_boot, int(b), seed)
             slopes = _pair_slopes(xs, ys)
             i, j = np.triu_indices(n, 1)
 
             def fill(k: int, n: int = n, slopes: np.ndarray = slopes, i: np.ndarray = i,
                      j: np.ndarray = j, gids: np.ndarray = gids) -> None:
-                out[:, gids[k]] = _bootstrap_weighted_median(slopes[k], i, j, n, counts[n])
+                drawn = counts[n, int(blocks[gids[k]])]
+                out[:, gids[k]] = _bootstrap_weighted_median(slopes[k], i, j, n, drawn)
 
             list(pool.map(fill, range(len(gids))))
     return out
@@ -511,13 +519,26 @@ def _weighted_median(si: np.ndarray, sj: np.ndarray, sorted_slopes: np.ndarray, 
     return out, totals
 
 
+def _block_counts(n: int, n_boot: int, block: int, seed: int) -> np.ndarray:
+    """:func:`_resample_counts` of circular block resamples (see ``dependence.block_draws``)."""
+    from .dependence import block_draws  # dependence builds on this module
+
+    return _counts_of(block_draws(seed, n, block, n_boot), n)
+
+
 def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """How often each of n points is drawn in each resample, shape (n + 1, n_boot); last row 0.
 
     The smallest integer type that holds the product of two counts: pair weights are such
     products, and narrow types halve or quarter the memory traffic of the weight arrays.
     """
-    draws = rng.integers(0, n, size=(n_boot, n))
+    return _counts_of(rng.integers(0, n, size=(n_boot, n)), n)
+
+
+def _counts_of(draws: np.ndarray, n: int) -> np.ndarray:
+    """How often each of n points is drawn in each resample of ``draws`` (n_boot, n), laid out
+    as :func:`_resample_counts` returns them."""
+    n_boot = draws.shape[0]
     flat = (np.arange(n_boot)[:, None] * (n + 1) + draws).ravel()
     counts = np.bincount(flat, minlength=n_boot * (n + 1)).reshape(n_boot, n + 1)
     top = int(counts.max(initial=0)) ** 2
