@@ -18,8 +18,11 @@ Settings (``--reps`` conversations each):
 - ``cliff``: long messages, then one word from message 60: a step, not a decay.
 - ``shared trend``: both speakers decay at the same rate with independent noise: no mirroring.
   (The other mirroring rows use the same noise without a trend.)
-- ``topics 0.8``, ``topics 0.95``: each speaker's words come from its own topic, which it keeps
+- ``topics 0.5``, ``0.8``, ``0.95``: each speaker's words come from its own topic, which it keeps
   with that probability from one message to the next, independent of the other speaker: no echo.
+- Power: ``mirror`` (the responder's log-length noise is 0.6 times that of the message it
+  answers plus its own) and ``topics 0.8 echo`` (each reply takes up five words of the message it
+  answers): how often the tests find what is there.
 
 Log length is ``a_speaker - rate * turn + noise`` with ``a = 5.0`` (opener) and ``4.6``
 (responder), ``rate = 0.02`` per turn and noise of standard deviation 0.5, so the true decay
@@ -71,6 +74,8 @@ def log_lengths(rng: np.random.Generator, setting: str, rate: float = RATE) -> n
                 noise[k] += 0.6 if state else -0.6
     if setting == "cliff":
         return np.where(turn < 60, LEVELS[0] + noise * 0.3, np.log(2.0))
+    if setting == "mirror":  # the responder's noise follows the message it answers
+        noise[1::2] = 0.6 * noise[0::2] + 0.8 * noise[1::2]
     return level - rate * turn + noise
 
 
@@ -85,8 +90,9 @@ def expected_share() -> float:
 _VOCAB = [f"w{k}x" for k in range(2000)]  # 2,000 content-like words; 40 topics of 50 words
 
 
-def topic_texts(rng: np.random.Generator, stay: float) -> list[str]:
-    """Messages whose words come from each speaker's persistent topic (independent speakers)."""
+def topic_texts(rng: np.random.Generator, stay: float, echo: bool = False) -> list[str]:
+    """Messages whose words come from each speaker's persistent topic (independent speakers;
+    with ``echo``, each reply also takes up five words of the message it answers)."""
     topic = {0: int(rng.integers(40)), 1: int(rng.integers(40))}
     out = []
     for k in range(N_MESSAGES):
@@ -95,7 +101,10 @@ def topic_texts(rng: np.random.Generator, stay: float) -> list[str]:
             topic[s] = int(rng.integers(40))
         own = rng.integers(0, 50, 14) + 50 * topic[s]
         general = rng.integers(0, 2000, 6)
-        out.append(" ".join(_VOCAB[i] for i in np.concatenate([own, general])))
+        words = [_VOCAB[i] for i in np.concatenate([own, general])]
+        if echo and out:
+            words[:5] = list(rng.choice(out[-1].split(), 5, replace=False))
+        out.append(" ".join(words))
     return out
 
 
@@ -104,7 +113,7 @@ def corpus(setting: str, reps: int, seed: int, rate: float = RATE) -> pd.DataFra
     ids, turns, speakers, texts = [], [], [], []
     for r in range(reps):
         if setting.startswith("topics"):
-            bodies = topic_texts(rng, float(setting.split()[1]))
+            bodies = topic_texts(rng, float(setting.split()[1]), echo=setting.endswith("echo"))
         else:
             lengths = np.maximum(np.rint(np.expm1(log_lengths(rng, setting, rate))), 0).astype(int)
             bodies = [" ".join(["w"] * n) for n in lengths]
@@ -163,11 +172,21 @@ def measure(reps: int, seed: int) -> pd.DataFrame:
         target = {"ar 0.5": "<= 0.06", "shared trend": "<= 0.10"}.get(setting, "(reported)")
         row("mirroring p < 0.05 for independent speakers", setting, 0.05,
             _rate(mir["p_value"] < 0.05), target, secs)
-    for setting in ("topics 0.5", "topics 0.8", "topics 0.95"):
+    m = corpus("mirror", reps, seed, rate=0.0)
+    t0 = time.perf_counter()
+    mir = q7.mirroring(m)
+    row("mirroring p < 0.05 for the responder who mirrors (power)", "mirror", 1.0,
+        _rate(mir.loc[mir["speaker"] == "B", "p_value"] < 0.05), "(reported)",
+        time.perf_counter() - t0)
+    for setting in ("topics 0.5", "topics 0.8", "topics 0.95", "topics 0.8 echo"):
         m = corpus(setting, reps, seed)
         t0 = time.perf_counter()
         echo = q7.lexical_echo(m)
         secs = time.perf_counter() - t0
+        if setting.endswith("echo"):
+            row("lexical_echo p < 0.05 when replies take up 5 words (power)", setting, 1.0,
+                _rate(echo["p_value"] < 0.05), "(reported)", secs)
+            continue
         row("lexical_echo p < 0.05 for independent speakers", setting, 0.05,
             _rate(echo["p_value"] < 0.05), "<= 0.06" if setting == "topics 0.8" else "(reported)",
             secs)

@@ -24,8 +24,8 @@ from .dependence import (
 )
 from .stats import (
     bin_position,
-    group_batches,
     describe_groups,
+    group_batches,
     percentile_interval,
     round_floats,
     theil_sen,

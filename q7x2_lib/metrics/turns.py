@@ -11,11 +11,22 @@ import scipy.sparse as sp
 from .._core.speed import by_conversation, columns_of
 from .._core.text import is_content_word, is_emoji, tokenize
 from .._core.validate import check_positive_int, messages_metric
+from .dependence import (
+    MIN_EFFECTIVE,
+    block_draws,
+    block_lengths,
+    detrend,
+    effective_size,
+    lag1_autocorrelation,
+    shift_batches,
+    widen,
+)
 from .length import _kept, collapse_turn, message_lengths, speaker_roles
 from .stats import (
     bin_position,
     bootstrap_replicates,
     describe_groups,
+    group_batches,
     in_threads,
     percentile_interval,
     permutation_batches,
@@ -88,15 +99,24 @@ def word_share(
 ) -> pd.DataFrame:
     """Each speaker's share of the words (or characters) in a conversation, with a bootstrap CI.
 
-    The interval resamples each speaker's messages within the conversation (their number stays
-    as observed) and recomputes the share.
+    The interval respects autocorrelation. Where a conversation's lengths show dependence from
+    one message to the next, its messages are resampled jointly, both speakers together, in
+    circular blocks of ``block_length`` consecutive messages (exchanges stay whole), the block
+    length chosen by Politis and White's rule from the log lengths with each speaker's level and
+    the conversation's trend taken out
+    (:func:`q7x2_lib.metrics.dependence.block_lengths`), and the interval is widened for the few
+    blocks it rests on (:func:`q7x2_lib.metrics.dependence.widen`). Where they show none (block
+    1), each speaker's messages are resampled on their own within the conversation (their number
+    stays as observed). ``n_eff`` is the speaker's effective number of independent messages,
+    ``n (1 - r) / (1 + r)`` with ``r`` the lag-1 autocorrelation of its own detrended log
+    lengths; ``few_effective`` flags shares resting on fewer than 10.
 
     Returns
     -------
     DataFrame
         ``conversation_id``, ``speaker``, ``role``, ``n_messages``, ``length`` (the speaker's
-        total), ``share``, ``share_low``, ``share_high``; shares are NaN in a conversation without
-        a single word.
+        total), ``share``, ``share_low``, ``share_high``, ``block_length`` (the conversation's),
+        ``n_eff``, ``few_effective``; shares are NaN in a conversation without a single word.
     """
     lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
     codes, keys = _speaker_groups(lengths)
@@ -104,10 +124,97 @@ def word_share(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = keys["length"].to_numpy(float) / totals
     low, high = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
-    for sl, reps in _share_replicates(lengths, codes, keys, n_boot, seed):
-        low[sl], high[sl] = percentile_interval(reps, ci=ci)
+    conv, residual = _length_residuals(lengths, codes)
+    blocks = _conversation_blocks(residual, conv)
+    block_of_key = blocks[pd.factorize(keys["conversation_id"], sort=True)[0]]
+    dependent = block_of_key > 1
+    # Independent resampling for the conversations without dependence (keyed draws: the same
+    # intervals as if they were computed alone).
+    alone = blocks[conv] <= 1
+    if alone.any():
+        sub = lengths.loc[alone]
+        sub_codes, sub_keys = _speaker_groups(sub)
+        where = np.flatnonzero(~dependent)
+        for sl, reps in _share_replicates(sub, sub_codes, sub_keys, n_boot, seed):
+            low[where[sl]], high[where[sl]] = percentile_interval(reps, ci=ci)
+    if dependent.any():
+        b_low, b_high = _block_share_intervals(lengths, conv, codes, blocks, len(keys), n_boot,
+                                               seed, ci)
+        n_conv = keys.groupby("conversation_id")["n_messages"].transform("sum").to_numpy()
+        w_low, w_high = widen(share, b_low, b_high, n_conv, block_of_key, ci)
+        low = np.where(dependent, np.clip(w_low, 0.0, 1.0), low)
+        high = np.where(dependent, np.clip(w_high, 0.0, 1.0), high)
+    n_eff = _speaker_effective(residual, codes, len(keys))
     return keys.assign(length=keys["length"].astype("int64"), share=share, share_low=low,
-                       share_high=high)
+                       share_high=high, block_length=block_of_key.astype("int64"), n_eff=n_eff,
+                       few_effective=n_eff < MIN_EFFECTIVE)
+
+
+def _length_residuals(lengths: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Conversation codes (sorted ids) and the log lengths with each conversation's linear trend
+    and each speaker's level (group ``codes``) taken out: what is left of one message that the
+    next may carry over."""
+    conv = pd.factorize(lengths["conversation_id"], sort=True)[0]
+    count = np.maximum(1, np.bincount(codes))
+
+    def level_out(v: np.ndarray) -> np.ndarray:
+        return v - (np.bincount(codes, v) / count)[codes]
+
+    y = level_out(np.log1p(lengths["length"].to_numpy(float)))
+    return conv, level_out(detrend(lengths["turn"].to_numpy(float), y, conv,
+                                   conv.max(initial=-1) + 1))
+
+
+def _conversation_blocks(residual: np.ndarray, conv: np.ndarray) -> np.ndarray:
+    """Block length of each conversation from its residual series in message order."""
+    blocks = np.ones(conv.max(initial=-1) + 1, dtype=np.int64)
+    for gids, members in group_batches(conv):
+        blocks[gids] = block_lengths(residual[members])
+    return blocks
+
+
+def _speaker_effective(residual: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Effective messages of each (conversation, speaker) group from its own residuals."""
+    out = np.zeros(n_groups)
+    for gids, members in group_batches(codes, n_groups):
+        out[gids] = effective_size(np.full(len(gids), members.shape[1]),
+                                   lag1_autocorrelation(residual[members]))
+    return out
+
+
+def _block_share_intervals(lengths: pd.DataFrame, conv: np.ndarray, codes: np.ndarray,
+                           blocks: np.ndarray, n_keys: int, n_boot: int, seed: int, ci: float
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile intervals of every speaker's share under joint circular block resampling of
+    its conversation's messages (conversations with a block above 1; NaN elsewhere)."""
+    low, high = np.full(n_keys, np.nan), np.full(n_keys, np.nan)
+    values = lengths["length"].to_numpy(float)
+    # Speaker groups are numbered by conversation, then speaker: a conversation's first group
+    # is its smallest code.
+    first_key = np.full(conv.max(initial=-1) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first_key, conv, codes)
+    local = codes - first_key[conv]  # each speaker's place within its conversation
+    for gids, members in group_batches(conv):
+        for b in np.unique(blocks[gids]):
+            if b <= 1:
+                continue
+            keep = blocks[gids] == b
+            sel, rows = gids[keep], members[keep]
+            n = rows.shape[1]
+            # How often each position is drawn in each resample: sums are matrix products.
+            draws = block_draws(seed, n, int(b), n_boot)
+            drawn = np.zeros((n_boot, n))
+            np.add.at(drawn, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
+            vals, who = values[rows], local[rows]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                total = vals @ drawn.T  # (G, n_boot)
+                for s in range(int(who.max()) + 1):
+                    present = (who == s).any(axis=1)
+                    reps = (np.where(who == s, vals, 0.0) @ drawn.T) / total
+                    lo, hi = percentile_interval(reps[present], ci=ci, axis=1)
+                    keys_of = (first_key[sel] + s)[present]
+                    low[keys_of], high[keys_of] = lo, hi
+    return low, high
 
 
 def _dominance_index(max_share: np.ndarray, n_speakers: np.ndarray) -> np.ndarray:
@@ -268,34 +375,67 @@ def _fill_baseline(base: dict[str, np.ndarray], gids: np.ndarray, shuffled: np.n
 @by_conversation
 def mirroring(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
-    n_shuffles: int = 1000, ci: float = 0.95, seed: int = 0,
+    n_shuffles: int = 1000, ci: float = 0.95, seed: int = 0, null: str = "shift",
 ) -> pd.DataFrame:
     """Do reply lengths follow the lengths they answer? Rank correlation per direction.
 
-    Spearman's rho between ``answered_length`` and ``length`` over the exchanges of one replier to
-    one speaker in one conversation, beside the same rho with the replies shuffled among the
-    messages they answer (``n_shuffles`` within-conversation permutations, seeded): its mean, its
-    percentile interval and a one-sided p-value ``(1 + #{shuffled >= observed}) / (1 + n)``.
+    ``rho`` is Spearman's rho between ``answered_length`` and ``length`` over the exchanges of
+    one replier to one speaker in one conversation. Two speakers whose lengths both decay, or
+    both wander slowly, correlate without answering each other, so the test is made on
+    ``rho_detrended``: Spearman's rho of the two log-length series after each has its own linear
+    trend over the conversation taken out, against its values under every circular shift of the
+    replies against the messages they answer (``null="shift"``, the default: each series keeps
+    its own autocorrelation, only their alignment is broken; exact, no randomness). Reported: the
+    null's mean, its percentile interval and a one-sided p-value ``(1 + #{null >= observed}) /
+    (1 + n)`` over its ``n = n_pairs - 1`` shifts (so fewer than 20 pairs cannot reach 0.05).
+
+    ``null="permutation"`` is the earlier test: ``rho`` against ``n_shuffles`` random
+    within-conversation permutations of the replies (seeded), which assumes independent
+    messages; on autocorrelated lengths it calls independent speakers related far more often than
+    its level (``benchmarks/coverage.py``).
 
     Returns
     -------
     DataFrame
         ``conversation_id``, ``speaker`` (replier), ``replying_to``, ``role``, ``n_pairs``,
-        ``rho``, ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``p_value``; rho is NaN
-        with fewer than 3 pairs or when either side's lengths are all equal.
+        ``rho``, ``rho_detrended``, ``baseline_mean``, ``baseline_low``, ``baseline_high``,
+        ``p_value`` (the baseline and p-value are of the tested statistic: ``rho_detrended``
+        under the shift null, ``rho`` under permutations); rho is NaN with fewer than 3 pairs or
+        when either side's lengths are all equal.
     """
     check_positive_int("n_shuffles", n_shuffles)
+    if null not in ("shift", "permutation"):
+        raise ValueError(f"null: got {null!r}; expected 'shift' (circular shifts of detrended "
+                         "series, robust to autocorrelation and shared trends) or 'permutation'")
     pairs = reply_length_ratio(messages, unit=unit, include_seed=include_seed)
     codes, keys = _direction_groups(pairs)
+    n_groups = len(keys)
+    rho, _, _, _ = _rank_correlation(pairs["answered_length"].to_numpy(float),
+                                     pairs["length"].to_numpy(float), codes, keys)
+    turn = pairs["turn"].to_numpy(float)
+    rho_detrended, xd, yd, denom_d = _rank_correlation(
+        detrend(turn, np.log1p(pairs["answered_length"].to_numpy(float)), codes, n_groups),
+        detrend(turn, np.log1p(pairs["length"].to_numpy(float)), codes, n_groups), codes, keys)
+    base = _baseline_columns(n_groups)
+    if null == "shift":
+        usable = ~np.isnan(rho_detrended)
+
+        def shifted(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
+            gids, members, shifts = batch
+            shifted_y = np.take(yd[members], shifts[:, 0, :], axis=1)  # (G, n - 1, n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                reps = (xd[members][:, None, :] * shifted_y).sum(axis=-1).T / denom_d[gids]
+            return gids, np.where(usable[gids], reps, np.nan)
+
+        in_threads(shifted, shift_batches(codes, n_groups),
+                   then=lambda done: _fill_baseline(base, *done, rho_detrended, ci))
+        return _against_baseline(keys.assign(rho=rho), rho_detrended, base, "rho_detrended")[
+            [*keys.columns, "rho", "rho_detrended", *base]]
     ranks = pairs.assign(code=codes).groupby("code")[["answered_length", "length"]].rank()
     centred = ranks - ranks.groupby(codes).transform("mean")
     xc, yc = centred["answered_length"].to_numpy(float), centred["length"].to_numpy(float)
-    n_groups = len(keys)
     denom = np.sqrt(np.bincount(codes, xc * xc, n_groups) * np.bincount(codes, yc * yc, n_groups))
     usable = (keys["n_pairs"].to_numpy() >= _MIN_PAIRS) & (denom > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(usable, np.bincount(codes, xc * yc, n_groups) / denom, np.nan)
-    base = _baseline_columns(n_groups)
 
     def shuffled(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
         gids, members, perms = batch
@@ -308,7 +448,23 @@ def mirroring(
     in_threads(shuffled, permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups,
                                              seed=seed),
                then=lambda done: _fill_baseline(base, *done, rho, ci))
-    return _against_baseline(keys, rho, base, "rho")
+    return _against_baseline(keys.assign(rho_detrended=rho_detrended), rho, base, "rho")[
+        [*keys.columns, "rho", "rho_detrended", *base]]
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray, codes: np.ndarray, keys: pd.DataFrame
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Spearman's rho of ``x`` and ``y`` within each group; also the centred ranks and the
+    denominator, for baselines. NaN with fewer than 3 pairs or a side without spread."""
+    n_groups = len(keys)
+    ranks = pd.DataFrame({"x": x, "y": y, "code": codes}).groupby("code")[["x", "y"]].rank()
+    centred = ranks - ranks.groupby(codes).transform("mean")
+    xc, yc = centred["x"].to_numpy(float), centred["y"].to_numpy(float)
+    denom = np.sqrt(np.bincount(codes, xc * xc, n_groups) * np.bincount(codes, yc * yc, n_groups))
+    usable = (keys["n_pairs"].to_numpy() >= _MIN_PAIRS) & (denom > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(usable, np.bincount(codes, xc * yc, n_groups) / denom, np.nan)
+    return rho, xc, yc, denom
 
 
 def content_words(texts: pd.Series) -> pd.DataFrame:
@@ -397,16 +553,21 @@ def _word_matrix(texts: pd.Series, conversation: np.ndarray) -> sp.csr_matrix:
 @by_conversation
 def lexical_echo(
     messages: pd.DataFrame, *, include_seed: bool = False, n_shuffles: int = 1000,
-    ci: float = 0.95, seed: int = 0,
+    ci: float = 0.95, seed: int = 0, null: str = "shift",
 ) -> pd.DataFrame:
     """How much of a reply's vocabulary comes from the message it answers, per direction.
 
     For each reply, the share of its distinct content words (:func:`content_words`) that also
     occur in the answered message; ``echo`` is the mean over a direction's replies that have
-    content words. The baseline re-pairs the replies with the answered messages of the same
-    direction at random (``n_shuffles`` within-conversation permutations, seeded; a reply may
-    land on its own message): the vocabulary two messages of this conversation share anyway.
-    Its mean, percentile interval and one-sided p-value are reported as in :func:`mirroring`.
+    content words. The baseline pairs each reply with another answered message of the same
+    direction: the vocabulary two messages of this conversation share anyway. With
+    ``null="shift"`` (the default) these are every circular shift of the replies against the
+    messages they answer (reply i with answered message i + k), which keeps each speaker's
+    persistence of topic and breaks only their alignment; ``null="permutation"`` re-pairs them
+    at random (``n_shuffles`` within-conversation permutations, seeded; a reply may land on its
+    own message), which assumes messages independent and calls speakers who merely stay on their
+    own topics echoing. Its mean, percentile interval and one-sided p-value are reported as in
+    :func:`mirroring`.
 
     Returns
     -------
@@ -415,6 +576,9 @@ def lexical_echo(
         ``echo``, ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``p_value``.
     """
     check_positive_int("n_shuffles", n_shuffles)
+    if null not in ("shift", "permutation"):
+        raise ValueError(f"null: got {null!r}; expected 'shift' (circular shifts, robust to "
+                         "persistent topics) or 'permutation'")
     kept = _kept(messages, include_seed, extra=("text",), func="lexical_echo")
     lengths = message_lengths(messages, include_seed=include_seed)
     reply = np.flatnonzero(_is_reply(lengths))
@@ -434,9 +598,9 @@ def lexical_echo(
         gids, members, perms = batch
         return gids, _shuffled_echo(matrix, reply[members], n_words[members], perms)
 
-    in_threads(shuffled, permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys),
-                                             seed=seed),
-               then=lambda done: _fill_baseline(base, *done, echo, ci))
+    batches = shift_batches(codes, len(keys)) if null == "shift" else permutation_batches(
+        codes, n_perm=n_shuffles, n_groups=len(keys), seed=seed)
+    in_threads(shuffled, batches, then=lambda done: _fill_baseline(base, *done, echo, ci))
     return _against_baseline(keys, echo, base, "echo")
 
 

@@ -39,6 +39,9 @@ def test_word_share_alternating_100_and_10():
         # Every message of a speaker has the same length: resampling cannot move the share.
         "share": [10 / 11, 1 / 11], "share_low": [10 / 11, 1 / 11],
         "share_high": [10 / 11, 1 / 11],
+        # Constant lengths carry no dependence: block 1, and each message counts once.
+        "block_length": np.array([1, 1], dtype="int64"), "n_eff": [5.0, 5.0],
+        "few_effective": [True, True],
     })
     pd.testing.assert_frame_equal(got, expected)
 
@@ -119,14 +122,15 @@ def test_reply_ratio_profile_by_role():
 def test_mirroring_perfect_and_inverse():
     up = [(s, words(n)) for s, n in zip("ABABABABABAB", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
                                         strict=True)]
-    got = mirroring(make_messages({"up": up}), n_shuffles=2000).set_index("speaker")
+    got = mirroring(make_messages({"up": up}), n_shuffles=2000, null="permutation"
+                    ).set_index("speaker")
     assert_allclose(got["rho"], [1.0, 1.0])
     assert (got["n_pairs"] == [5, 6]).all()
     assert (got["baseline_mean"].abs() < 0.1).all()
     assert (got["baseline_high"] < 1).all() and (got["p_value"] < 0.02).all()
     down = make_messages({"d": [(s, words(n)) for s, n in zip(
         "ABABABAB", [1, 8, 2, 7, 3, 6, 4, 5], strict=True)]})
-    got = mirroring(down, n_shuffles=500).set_index("speaker")
+    got = mirroring(down, n_shuffles=500, null="permutation").set_index("speaker")
     assert_allclose(got.loc["B", "rho"], -1.0)
     assert got.loc["B", "p_value"] > 0.9
 
@@ -151,8 +155,11 @@ def test_mirroring_undefined_cases():
 
 def test_mirroring_is_seeded():
     msgs = make_messages({"c": alternating(np.random.default_rng(0).integers(0, 50, 30))})
-    pd.testing.assert_frame_equal(mirroring(msgs, seed=3), mirroring(msgs, seed=3))
-    assert not mirroring(msgs, seed=3).equals(mirroring(msgs, seed=4))
+    perm = {"null": "permutation"}
+    pd.testing.assert_frame_equal(mirroring(msgs, seed=3, **perm), mirroring(msgs, seed=3, **perm))
+    assert not mirroring(msgs, seed=3, **perm).equals(mirroring(msgs, seed=4, **perm))
+    # The shift null is exact: no seed moves it.
+    pd.testing.assert_frame_equal(mirroring(msgs, seed=3), mirroring(msgs, seed=4))
 
 
 def test_content_words():
@@ -178,7 +185,7 @@ def test_lexical_echo_shuffled_baseline_of_disjoint_exchanges():
     # reply with a random message of the conversation matches its own one time in three.
     msgs = make_messages({"c": [("A", "red apple"), ("B", "red apple"), ("A", "blue sky"),
                                 ("B", "blue sky"), ("A", "green grass"), ("B", "green grass")]})
-    got = lexical_echo(msgs, n_shuffles=3000).set_index("speaker")
+    got = lexical_echo(msgs, n_shuffles=3000, null="permutation").set_index("speaker")
     assert_allclose(got.loc["B", "echo"], 1.0)
     assert_allclose(got.loc["B", "baseline_mean"], 1 / 3, atol=0.03)
     assert got.loc["B", "baseline_low"] == 0 and got.loc["B", "baseline_high"] == 1
