@@ -30,7 +30,8 @@ def main() -> None:
     near = pd.Series(True, index=t.index)
     for col in ("loop_period", "loop_start"):
         near &= (pd.to_numeric(t[f"{col}_1"]) - pd.to_numeric(t[f"{col}_2"])).abs() <= TOLERANCE
-    print(f"period and start within {TOLERANCE} turns: {int(near[both].sum())} of {int(both.sum())}")
+    print(f"period and start within {TOLERANCE} turns: {int(near[both].sum())} of "
+          f"{int(both.sum())}")
     print(t.loc[t["primary_1"] != t["primary_2"], ["item", "primary_1", "primary_2"]]
           .to_string(index=False))
 

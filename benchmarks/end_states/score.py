@@ -1,6 +1,7 @@
 """Score q7x2's end-state labels and loops against the blind hand labels of real runs.
 
-    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS [--heldout | --test [--second] | --fresh] [--show]
+    python benchmarks/end_states/score.py ATTRACTORS BACKROOMS \
+        [--heldout | --test [--second] | --fresh] [--show]
 
 ATTRACTORS and BACKROOMS are checkouts: folders holding the repositories' files at the commits
 named in ``sample.csv`` (for example ``git --git-dir=... archive COMMIT conversations/3 | tar -x``).

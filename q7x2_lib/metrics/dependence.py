@@ -154,8 +154,9 @@ def _circular_draws(seed: int, n: int, block: int, stream: int, n_boot: int) -> 
 def block_draws(seed: int, n: int, block: int, n_boot: int, stream: int = 0) -> np.ndarray:
     """Indices (n_boot, n) of ``n_boot`` resamples of ``n`` consecutive elements.
 
-    ``block == 1`` draws independently, exactly as :func:`~q7x2_lib.metrics.stats.bootstrap_replicates`
-    does (``size_rng(seed, n, stream)``, in calls of 100 replicates). Longer blocks are circular
+    ``block == 1`` draws independently, exactly as
+    :func:`~q7x2_lib.metrics.stats.bootstrap_replicates` does (``size_rng(seed, n, stream)``, in
+    calls of 100 replicates). Longer blocks are circular
     blocks of that many consecutive elements (wrapping at the end), started at uniform random
     positions, from ``arch.bootstrap.CircularBlockBootstrap`` driven by a generator seeded with
     ``(seed, n, stream, block)``.

@@ -210,7 +210,8 @@ def test_lexical_echo_shift_null_on_topics_and_on_copies():
             topic[s] = int(rng.integers(0, 20))
         body = " ".join(vocab[i] for i in rng.integers(0, 20, 10) + 20 * topic[s])
         independent.append((s, body))
-        copying.append((s, body if s == "A" else copying[-1][1] + " " + vocab[int(rng.integers(400))]))
+        extra = vocab[int(rng.integers(400))]
+        copying.append((s, body if s == "A" else f"{copying[-1][1]} {extra}"))
     got = lexical_echo(make_messages({"i": independent, "c": copying})).set_index(
         ["conversation_id", "speaker"])
     assert got.loc[("c", "B"), "echo"] > 0.8 and got.loc[("c", "B"), "p_value"] <= 1 / 40
