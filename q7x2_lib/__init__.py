@@ -19,9 +19,10 @@ from ._core.text import normal_form, tokenize
 from ._core.version import __version__ as __version__
 from .datasets import make_messages
 from .io import TRANSCRIPT_FORMATS, Corpus, TranscriptWarning, read_corpus, read_transcript
-from .metrics import attractors, drift, length, overview, stats, turns
+from .metrics import attractors, dependence, drift, findings, length, overview, stats, turns
 from .metrics.attractors import *  # noqa: F403
 from .metrics.drift import *  # noqa: F403
+from .metrics.findings import *  # noqa: F403
 from .metrics.length import *  # noqa: F403
 from .metrics.overview import *  # noqa: F403
 from .metrics.stats import bootstrap_ci, describe_groups, grouped_bootstrap, round_floats
@@ -54,7 +55,9 @@ __all__ = [
     "text",
     "plots",
     "attractors",
+    "dependence",
     "drift",
+    "findings",
     "length",
     "overview",
     "turns",
@@ -64,5 +67,6 @@ __all__ = [
     *turns.__all__,
     *drift.__all__,
     *attractors.__all__,
+    *findings.__all__,
     *plots.__all__,
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "PROBLEM_COLUMNS",
     "empty_problems",
     "messages_frame",
+    "tested_statistic",
 ]
 
 MESSAGE_COLUMNS = (
@@ -98,3 +99,13 @@ def problems_frame(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
         "kind": pd.array([r["kind"] for r in rows], dtype=_STR),
         "detail": pd.array([r["detail"] for r in rows], dtype=_STR),
     })
+
+
+def tested_statistic(table: pd.DataFrame) -> str:
+    """The column a ``mirroring`` or ``lexical_echo`` table's baseline and p-value are of:
+    ``"echo"``, ``"rho_detrended"`` (mirroring's shift null) or ``"rho"`` (permutations, or a
+    table without a ``null`` column)."""
+    if "echo" in table:
+        return "echo"
+    null = str(table["null"].iloc[0]) if "null" in table and len(table) else "permutation"
+    return "rho_detrended" if null == "shift" else "rho"

@@ -2,9 +2,12 @@
 
 ``overview`` (corpus at a glance), ``length`` (message length decay), ``turns`` (turn-taking
 asymmetry), ``drift`` (thematic drift) and ``attractors`` (repeats, loops, end states), on the
-building blocks of ``stats`` (bootstrap, permutation, robust fits).
+building blocks of ``stats`` (bootstrap, permutation, robust fits) and ``dependence`` (block
+bootstrap and circular-shift nulls for autocorrelated messages); ``findings`` turns their tables
+into sentences.
 """
 
-from . import attractors, drift, length, overview, stats, turns
+from . import attractors, dependence, drift, findings, length, overview, stats, turns
 
-__all__ = ["attractors", "drift", "length", "overview", "stats", "turns"]
+__all__ = ["attractors", "dependence", "drift", "findings", "length", "overview", "stats",
+           "turns"]

@@ -493,7 +493,8 @@ def length_decay_summary(
     -------
     DataFrame
         ``conversation_id``, ``n_messages``, ``decay_rate``, ``rate_low``, ``rate_high``,
-        ``half_life``, ``half_life_low``, ``half_life_high``, ``early_median``, ``late_median``,
+        ``half_life``, ``half_life_low``, ``half_life_high``, ``n_eff``, ``few_effective``,
+        ``shape``, ``step_turn`` (as in :func:`decay_fit`), ``early_median``, ``late_median``,
         ``late_early_ratio``, ``collapse_turn``, ``marker_only_share``,
         ``ends_with_marker_share``; floats rounded to ``decimals`` (None keeps them).
     """
@@ -505,7 +506,8 @@ def length_decay_summary(
     collapse = _collapse_turn(lengths, collapse_threshold, collapse_window)
     markers = _end_marker_share(messages, lengths, False, include_seed)
     out = fit[["conversation_id", "n_messages", "decay_rate", "rate_low", "rate_high",
-               "half_life", "half_life_low", "half_life_high"]].assign(
+               "half_life", "half_life_low", "half_life_high", "n_eff", "few_effective",
+               "shape", "step_turn"]].assign(
         early_median=ratio["early_median"].to_numpy(), late_median=ratio["late_median"].to_numpy(),
         late_early_ratio=ratio["ratio"].to_numpy(), collapse_turn=collapse["collapse_turn"].array,
         marker_only_share=markers["marker_only_share"].to_numpy(),
@@ -518,7 +520,9 @@ def decay_overview(summary: pd.DataFrame, *, decimals: int | None = 3) -> pd.Dat
     """Corpus distribution of the per-conversation decay metrics (a table that reads at any size).
 
     The half-life row is the half-life at the decay-rate quantiles (``ln 2 / rate``, inf when the
-    rate is not positive), so it stays defined when some conversations never halve.
+    rate is not positive), so it stays defined when some conversations never halve. Decay rate
+    and half-life are taken over the conversations whose ``shape`` is a trend: a step's fitted
+    rate does not describe it (the ``steps`` row counts them, its quantiles are of the step turn).
 
     Parameters
     ----------
@@ -528,12 +532,21 @@ def decay_overview(summary: pd.DataFrame, *, decimals: int | None = 3) -> pd.Dat
     Returns
     -------
     DataFrame
-        ``metric`` (``decay_rate``, ``half_life``, ``late_early_ratio``, ``collapse_turn``,
-        ``marker_only_share``), ``n`` (conversations with a value), ``median``, ``q25``, ``q75``.
+        ``metric`` (``decay_rate``, ``half_life``, ``steps``, ``late_early_ratio``,
+        ``collapse_turn``, ``marker_only_share``), ``n`` (conversations with a value), ``median``,
+        ``q25``, ``q75``.
     """
     rows = []
-    for metric in ("decay_rate", "late_early_ratio", "collapse_turn", "marker_only_share"):
-        values = summary[metric].astype(float).dropna()
+    step = summary["shape"].eq("step").fillna(False).to_numpy(bool) if "shape" in summary \
+        else np.zeros(len(summary), dtype=bool)
+    for metric in ("decay_rate", "steps", "late_early_ratio", "collapse_turn",
+                   "marker_only_share"):
+        if metric == "steps":
+            values = summary.loc[step, "step_turn"].astype(float) if step.any() else \
+                pd.Series(dtype=float)
+        else:
+            values = summary.loc[~step, metric] if metric == "decay_rate" else summary[metric]
+            values = values.astype(float).dropna()
         q = values.quantile([0.25, 0.5, 0.75]) if len(values) else pd.Series(
             np.nan, index=[0.25, 0.5, 0.75])
         rows.append((metric, len(values), q[0.5], q[0.25], q[0.75]))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._core.schema import tested_statistic
 from .._core.speed import by_conversation, columns_of
 from .._core.text import is_content_word, is_emoji, tokenize
 from .._core.validate import check_positive_int, messages_metric
@@ -42,6 +43,7 @@ __all__ = [
     "model_matrix",
     "reply_length_ratio",
     "reply_ratio_profile",
+    "tested_statistic",
     "who_ends",
     "who_ends_summary",
     "word_share",
@@ -400,8 +402,8 @@ def mirroring(
         ``conversation_id``, ``speaker`` (replier), ``replying_to``, ``role``, ``n_pairs``,
         ``rho``, ``rho_detrended``, ``baseline_mean``, ``baseline_low``, ``baseline_high``,
         ``p_value`` (the baseline and p-value are of the tested statistic: ``rho_detrended``
-        under the shift null, ``rho`` under permutations); rho is NaN with fewer than 3 pairs or
-        when either side's lengths are all equal.
+        under the shift null, ``rho`` under permutations), ``null``; rho is NaN with fewer than
+        3 pairs or when either side's lengths are all equal.
     """
     check_positive_int("n_shuffles", n_shuffles)
     if null not in ("shift", "permutation"):
@@ -430,7 +432,7 @@ def mirroring(
         in_threads(shifted, shift_batches(codes, n_groups),
                    then=lambda done: _fill_baseline(base, *done, rho_detrended, ci))
         return _against_baseline(keys.assign(rho=rho), rho_detrended, base, "rho_detrended")[
-            [*keys.columns, "rho", "rho_detrended", *base]]
+            [*keys.columns, "rho", "rho_detrended", *base]].assign(null=_null_column(null, keys))
     ranks = pairs.assign(code=codes).groupby("code")[["answered_length", "length"]].rank()
     centred = ranks - ranks.groupby(codes).transform("mean")
     xc, yc = centred["answered_length"].to_numpy(float), centred["length"].to_numpy(float)
@@ -449,7 +451,12 @@ def mirroring(
                                              seed=seed),
                then=lambda done: _fill_baseline(base, *done, rho, ci))
     return _against_baseline(keys.assign(rho_detrended=rho_detrended), rho, base, "rho")[
-        [*keys.columns, "rho", "rho_detrended", *base]]
+        [*keys.columns, "rho", "rho_detrended", *base]].assign(null=_null_column(null, keys))
+
+
+def _null_column(null: str, keys: pd.DataFrame) -> pd.api.extensions.ExtensionArray:
+    """The ``null`` column of a baseline table: which null its baseline and p-value are of."""
+    return pd.array([null] * len(keys), dtype=_STR)
 
 
 def _rank_correlation(x: np.ndarray, y: np.ndarray, codes: np.ndarray, keys: pd.DataFrame
@@ -573,7 +580,7 @@ def lexical_echo(
     -------
     DataFrame
         ``conversation_id``, ``speaker`` (replier), ``replying_to``, ``role``, ``n_pairs``,
-        ``echo``, ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``p_value``.
+        ``echo``, ``baseline_mean``, ``baseline_low``, ``baseline_high``, ``p_value``, ``null``.
     """
     check_positive_int("n_shuffles", n_shuffles)
     if null not in ("shift", "permutation"):
@@ -601,7 +608,7 @@ def lexical_echo(
     batches = shift_batches(codes, len(keys)) if null == "shift" else permutation_batches(
         codes, n_perm=n_shuffles, n_groups=len(keys), seed=seed)
     in_threads(shuffled, batches, then=lambda done: _fill_baseline(base, *done, echo, ci))
-    return _against_baseline(keys, echo, base, "echo")
+    return _against_baseline(keys, echo, base, "echo").assign(null=_null_column(null, keys))
 
 
 def _shared_with_previous(matrix: sp.csr_matrix) -> np.ndarray:
@@ -735,27 +742,39 @@ def who_ends_summary(ends: pd.DataFrame, *, decimals: int | None = 3) -> pd.Data
                                     "n_silent": "int64", "n_speakers": "int64"}), decimals)
 
 
-def baseline_summary(table: pd.DataFrame, *, value: str = "rho", decimals: int | None = 3
-                     ) -> pd.DataFrame:
-    """Corpus summary of an observed-versus-shuffled table (``mirroring``, ``lexical_echo``).
+def baseline_summary(table: pd.DataFrame, *, value: str | None = None,
+                     decimals: int | None = 3) -> pd.DataFrame:
+    """Corpus summary of an observed-versus-baseline table (``mirroring``, ``lexical_echo``).
+
+    ``value`` is the tested statistic (:func:`tested_statistic`, the default):
+    ``"rho_detrended"`` for ``mirroring`` under its default shift null, ``"rho"`` under
+    ``null="permutation"``, ``"echo"`` for ``lexical_echo``.
 
     Returns
     -------
     DataFrame
         ``role`` (of the replier), ``n`` (directions with a value), ``median`` (observed),
         ``median_baseline`` (of the baseline means), ``n_above`` (observed above the baseline
-        interval), ``share_above``.
+        interval), ``share_above``, ``n_significant`` (p-value below 0.05).
     """
+    tested = tested_statistic(table)
+    value = tested if value is None else value
     if value not in table.columns:
-        raise ValueError(f"value: got {value!r}; expected a column of table, e.g. 'rho' "
-                         "(mirroring) or 'echo' (lexical_echo)")
+        raise ValueError(f"value: got {value!r}; expected a column of table, e.g. "
+                         "'rho_detrended' (mirroring) or 'echo' (lexical_echo)")
+    if "null" in table and value != tested:
+        raise ValueError(f"value: got {value!r}, but the baseline of this table is of "
+                         f"{tested!r}")
     clean = table.loc[table[value].notna()]
     above = clean[value] > clean["baseline_high"]
-    out = clean.assign(above=above).groupby("role", sort=True).agg(
-        n=(value, "size"), median=(value, "median"), median_baseline=("baseline_mean", "median"),
-        n_above=("above", "sum")).reset_index()
-    out = out.assign(share_above=out["n_above"] / out["n"]).astype({"n": "int64",
-                                                                    "n_above": "int64"})
+    out = clean.assign(above=above, significant=clean["p_value"] < 0.05).groupby(
+        "role", sort=True).agg(n=(value, "size"), median=(value, "median"),
+                               median_baseline=("baseline_mean", "median"),
+                               n_above=("above", "sum"),
+                               n_significant=("significant", "sum")).reset_index()
+    out = out.assign(share_above=out["n_above"] / out["n"]).astype(
+        {"n": "int64", "n_above": "int64", "n_significant": "int64"})[
+        ["role", "n", "median", "median_baseline", "n_above", "share_above", "n_significant"]]
     return round_floats(out, decimals)
 
 

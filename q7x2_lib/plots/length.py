@@ -157,8 +157,9 @@ def plot_length_by_turn(
 
 
 def _forest(ax: Axes, labels: list[str], centre: np.ndarray, low: np.ndarray,
-            high: np.ndarray, colour: str) -> None:
-    """Dots with interval whiskers, one row per label; infinite ends drawn as arrows."""
+            high: np.ndarray, colour: str, no_fit: np.ndarray | None = None) -> None:
+    """Dots with interval whiskers, one row per label; infinite ends drawn as arrows; rows
+    without a value say why (``no_fit``, default: fewer than two messages)."""
     y = np.arange(len(labels))
     finite = np.concatenate([v[np.isfinite(v)] for v in (centre, low, high)])
     edge = float(finite.max()) * 2 if finite.size else 10.0
@@ -172,7 +173,8 @@ def _forest(ax: Axes, labels: list[str], centre: np.ndarray, low: np.ndarray,
         ax.annotate("never halves", (edge, row), xytext=(-4, 6), textcoords="offset points",
                     ha="right", fontsize=8, color="0.3")
     for row in y[np.isnan(centre)]:
-        ax.annotate("no fit (under 2 messages)", (0, row), xycoords=("axes fraction", "data"),
+        why = "no fit (under 2 messages)" if no_fit is None else str(no_fit[row])
+        ax.annotate(why, (0, row), xycoords=("axes fraction", "data"),
                     xytext=(4, -3), textcoords="offset points", fontsize=8, color="0.3")
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -197,12 +199,29 @@ def plot_decay_summary(data: pd.DataFrame, *, max_panels: int = 12, **kwargs) ->
     return fig
 
 
+def _steps(summary: pd.DataFrame) -> np.ndarray:
+    """Conversations whose length is a step, not a trend (``decay_fit``'s ``shape``)."""
+    if "shape" not in summary:
+        return np.zeros(len(summary), dtype=bool)
+    return summary["shape"].eq("step").fillna(False).to_numpy(bool)
+
+
 def _decay_panels(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
     labels = summary["conversation_id"].astype(str).tolist()
     cols = summary[["half_life", "half_life_low", "half_life_high"]].astype(float)
-    _forest(left, labels, *(cols[c].to_numpy() for c in cols.columns), PALETTE[0])
+    step = _steps(summary)
+    values = [np.where(step, np.nan, cols[c].to_numpy()) for c in cols.columns]
+    turns = summary["step_turn"] if "step_turn" in summary else pd.Series(pd.NA, summary.index)
+    _forest(left, labels, *values, PALETTE[0], no_fit=np.array([
+        f"a step (drop at turn {t}), not a decay: no half-life" if s
+        else "no fit (under 2 messages)" for s, t in zip(step, turns, strict=True)]))
+    if "few_effective" in summary:
+        for row in np.flatnonzero(summary["few_effective"].fillna(False).to_numpy(bool)
+                                  & ~step & np.isfinite(values[0])):
+            left.annotate("few effective messages", (values[0][row], row), xytext=(0, 6),
+                          textcoords="offset points", ha="center", fontsize=7, color="0.3")
     left.set_xscale("log")
-    left.set_xlabel("half-life of 1 + length (turns, log scale; 95% bootstrap interval)")
+    left.set_xlabel("half-life of 1 + length (turns, log scale; 95% block-bootstrap interval)")
     left.set_title("Half-life of message length")
     turn = summary["collapse_turn"].astype(float).to_numpy()
     y = np.arange(len(labels))
@@ -220,7 +239,8 @@ def _decay_panels(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
 
 
 def _decay_histograms(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
-    half = summary["half_life"].astype(float)
+    step = _steps(summary)
+    half = summary.loc[~step, "half_life"].astype(float)
     finite = half[np.isfinite(half)]
     if len(finite):
         bins = np.geomspace(max(finite.min(), 0.1), max(finite.max(), 1.0) * 1.01, 25)
@@ -228,7 +248,8 @@ def _decay_histograms(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
     left.set_xscale("log")
     left.set_xlabel("half-life of 1 + length (turns, log scale)")
     left.set_ylabel("conversations")
-    left.set_title(f"Half-life: {len(finite)} of {len(half)} conversations shrink")
+    steps = f"\n({int(step.sum())} steps left out: no half-life)" if step.any() else ""
+    left.set_title(f"Half-life: {len(finite)} of {len(half)} conversations shrink{steps}")
     turn = summary["collapse_turn"].astype(float).dropna()
     if len(turn):
         right.hist(turn, bins=25, color=PALETTE[5])

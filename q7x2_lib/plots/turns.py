@@ -9,6 +9,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .._core.schema import tested_statistic
 from ._base import new_figure, plot_function, speaker_palette
 from .length import _LEGEND, _X_LABELS, ROLE_COLOURS, _draw_bands, choose_view
 
@@ -16,6 +17,7 @@ __all__ = ["plot_against_baseline", "plot_model_matrix", "plot_reply_ratio", "pl
 
 _VALUE_LABELS = {
     "rho": "Spearman rho, message length vs reply length",
+    "rho_detrended": "Spearman rho, message vs reply length, each series detrended",
     "echo": "share of a reply's content words found in the message it answers",
     "opener_share": "opener's share of the words",
     "collapse_turn": "collapse turn (median)",
@@ -124,41 +126,53 @@ def _ratio_axis(ax: Axes) -> None:
 
 @plot_function("table")
 def plot_against_baseline(
-    data: pd.DataFrame, *, value: str = "rho", max_panels: int = 12, ax: Axes | None = None,
-    **kwargs,
+    data: pd.DataFrame, *, value: str | None = None, max_panels: int = 12,
+    ax: Axes | None = None, **kwargs,
 ) -> Axes:
-    """An observed statistic per direction beside its shuffled baseline.
+    """An observed statistic per direction beside its baseline (the null it is tested against).
 
     Parameters
     ----------
     data
-        The output of ``mirroring`` (``value="rho"``) or ``lexical_echo`` (``value="echo"``).
+        The output of ``mirroring`` or ``lexical_echo``.
+    value
+        The statistic drawn; by default the one the baseline and p-value are of:
+        ``"rho_detrended"`` for ``mirroring`` (``"rho"`` under ``null="permutation"``),
+        ``"echo"`` for ``lexical_echo``. Drawing another against this baseline is refused.
 
     A few conversations: a row per direction, the observed value as a dot, the baseline's mean
     and 95% interval in grey. Many: histograms of the observed value by the replier's role over
     the grey histogram of the baseline means.
     """
+    null = str(data["null"].iloc[0]) if "null" in data and len(data) else "permutation"
+    tested = tested_statistic(data)
+    value = tested if value is None else value
     if value not in data.columns:
-        raise ValueError(f"value: got {value!r}; expected a column of data: 'rho' "
+        raise ValueError(f"value: got {value!r}; expected a column of data: 'rho_detrended' "
                          "(mirroring) or 'echo' (lexical_echo)")
+    if "null" in data and value != tested:
+        raise ValueError(f"value: got {value!r}, but the baseline of this table is of "
+                         f"{tested!r}: draw {tested!r}")
+    kind = "circularly shifted" if null == "shift" else "shuffled"
     n_conversations = data["conversation_id"].nunique()
     panels = choose_view(n_conversations, max_panels=max_panels) == "panels"
     if ax is None:
         _, (ax,) = new_figure(1, panel_size=(10, 0.4 * len(data) + 1.4) if panels else (7, 3.6))
     if panels:
-        _baseline_rows(ax, data, value)
+        _baseline_rows(ax, data, value, kind)
     else:
-        _baseline_histograms(ax, data, value)
-    ax.set_title(f"{'Mirroring' if value == 'rho' else 'Lexical echo'} against shuffled replies")
+        _baseline_histograms(ax, data, value, kind)
+    ax.set_title(f"{'Lexical echo' if value == 'echo' else 'Mirroring'} against {kind} replies, "
+                 f"{n_conversations} conversation{'s' if n_conversations != 1 else ''}")
     ax.legend(**_LEGEND)
     return ax
 
 
-def _baseline_rows(ax: Axes, table: pd.DataFrame, value: str) -> None:
+def _baseline_rows(ax: Axes, table: pd.DataFrame, value: str, kind: str) -> None:
     y = np.arange(len(table))
     ax.hlines(y, table["baseline_low"], table["baseline_high"], color="0.6", linewidth=4,
-              label="shuffled: 95% interval")
-    ax.plot(table["baseline_mean"], y, "|", color="0.3", markersize=10, label="shuffled: mean")
+              label=f"{kind}: 95% interval")
+    ax.plot(table["baseline_mean"], y, "|", color="0.3", markersize=10, label=f"{kind}: mean")
     for role, colour in ROLE_COLOURS.items():
         part = table["role"].eq(role).to_numpy(bool)
         ax.plot(table.loc[part, value], y[part], "o", color=colour, label=_REPLY_LABELS[role])
@@ -166,14 +180,14 @@ def _baseline_rows(ax: Axes, table: pd.DataFrame, value: str) -> None:
         table["conversation_id"], table["speaker"], table["replying_to"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlim(*((-1.05, 1.05) if value == "rho" else (-0.02, 1.02)))
+    ax.set_xlim(*((-0.02, 1.02) if value == "echo" else (-1.05, 1.05)))
     ax.set_xlabel(_VALUE_LABELS[value])
 
 
-def _baseline_histograms(ax: Axes, table: pd.DataFrame, value: str) -> None:
-    bins = np.linspace(-1, 1, 41) if value == "rho" else np.linspace(0, 1, 41)
+def _baseline_histograms(ax: Axes, table: pd.DataFrame, value: str, kind: str) -> None:
+    bins = np.linspace(0, 1, 41) if value == "echo" else np.linspace(-1, 1, 41)
     ax.hist(table["baseline_mean"].dropna(), bins=bins, color="0.8",
-            label="shuffled (mean per direction)")
+            label=f"{kind} (mean per direction)")
     for role, colour in ROLE_COLOURS.items():
         part = table.loc[table["role"] == role, value].dropna()
         ax.hist(part, bins=bins, histtype="step", linewidth=1.5, color=colour,

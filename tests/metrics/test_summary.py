@@ -7,7 +7,6 @@ from builders import OPENING, distinct_lines, turns_of
 from q7x2_lib.datasets import make_messages
 from q7x2_lib.metrics.attractors import (
     END_STATES,
-    Findings,
     describe_end_states,
     describe_loops,
     describe_recurrence_lines,
@@ -20,6 +19,7 @@ from q7x2_lib.metrics.attractors import (
     recurrence_lines,
     rqa,
 )
+from q7x2_lib.metrics.findings import Findings
 
 ESSAY = "The archive of small hours keeps its ledger of attention, page by page."
 REFUSE = "I'm sorry, but I must decline to continue this simulated setup."

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..._core.validate import require_columns
+from ..findings import Findings, _md, _n, _pct
 from .end_states import END_STATES
 
 __all__ = [
-    "Findings",
     "describe_end_states",
     "describe_loops",
     "describe_recurrence_lines",
@@ -21,32 +21,6 @@ __all__ = [
     "end_state_attribution",
     "loop_scopes",
 ]
-
-
-class Findings(str):
-    """A Markdown text that a notebook displays as Markdown (its plain text is the same)."""
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        printer.text(str(self))
-
-
-def _pct(k: int, n: int) -> str:
-    return f"{k} of {n} ({100 * k / n:.0f}%)" if n else "0"
-
-
-def _n(k: int, word: str) -> str:
-    return f"{k} {word}" if k == 1 else f"{k} {word}s"
-
-
-def _md(text: str) -> str:
-    """Transcript text shown literally in Markdown: no emphasis, code, links or HTML."""
-    out = " ".join(str(text).split())
-    for ch in "\\`*[]<>#|$~":  # intraword "_" is literal in CommonMark
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def loop_scopes(loops_table: pd.DataFrame) -> pd.DataFrame:
