@@ -94,3 +94,7 @@ test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chrom
 
 bench: $(STAMP) ## benchmarks at 100-10,000 conversations: read vs floor, Parquet, workers, metrics, figures
 	$(BIN)/python benchmarks/run.py
+
+.PHONY: bench-coverage
+bench-coverage: $(STAMP) ## coverage of intervals and false positives of tests on simulated autocorrelated runs
+	$(BIN)/python benchmarks/coverage.py

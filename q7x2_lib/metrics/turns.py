@@ -755,7 +755,8 @@ def baseline_summary(table: pd.DataFrame, *, value: str | None = None,
     DataFrame
         ``role`` (of the replier), ``n`` (directions with a value), ``median`` (observed),
         ``median_baseline`` (of the baseline means), ``n_above`` (observed above the baseline
-        interval), ``share_above``, ``n_significant`` (p-value below 0.05).
+        interval), ``share_above``, ``n_significant`` (p-value below 0.05; 0 for a table
+        without p-values).
     """
     tested = tested_statistic(table)
     value = tested if value is None else value
@@ -767,7 +768,8 @@ def baseline_summary(table: pd.DataFrame, *, value: str | None = None,
                          f"{tested!r}")
     clean = table.loc[table[value].notna()]
     above = clean[value] > clean["baseline_high"]
-    out = clean.assign(above=above, significant=clean["p_value"] < 0.05).groupby(
+    significant = clean["p_value"] < 0.05 if "p_value" in clean else pd.Series(False, clean.index)
+    out = clean.assign(above=above, significant=significant).groupby(
         "role", sort=True).agg(n=(value, "size"), median=(value, "median"),
                                median_baseline=("baseline_mean", "median"),
                                n_above=("above", "sum"),

@@ -219,7 +219,8 @@ def test_length_decay_summary_joins_the_metrics():
     got = length_decay_summary(msgs, edge=2, n_boot=50, decimals=3).set_index("conversation_id")
     assert list(got.columns) == [
         "n_messages", "decay_rate", "rate_low", "rate_high", "half_life", "half_life_low",
-        "half_life_high", "early_median", "late_median", "late_early_ratio", "collapse_turn",
+        "half_life_high", "n_eff", "few_effective", "shape", "step_turn", "early_median",
+        "late_median", "late_early_ratio", "collapse_turn",
         "marker_only_share", "ends_with_marker_share"]
     assert got.loc["c", "collapse_turn"] == 6 and pd.isna(got.loc["d", "collapse_turn"])
     assert_allclose(got.loc["c", ["early_median", "late_median", "late_early_ratio"]].astype(float),
@@ -232,13 +233,20 @@ def test_decay_overview_quantiles():
                             "collapse_turn": pd.array([5, pd.NA, pd.NA, 9], dtype="Int64"),
                             "marker_only_share": [0, 0, 0.5, 1]})
     got = decay_overview(summary, decimals=None)
-    assert got["metric"].tolist() == ["decay_rate", "half_life", "late_early_ratio",
+    assert got["metric"].tolist() == ["decay_rate", "half_life", "steps", "late_early_ratio",
                                       "collapse_turn", "marker_only_share"]
-    assert got["n"].tolist() == [4, 4, 4, 2, 4]
+    assert got["n"].tolist() == [4, 4, 0, 4, 2, 4]
     assert_allclose(got.loc[0, ["median", "q25", "q75"]].astype(float), [0.15, 0.05, 0.225])
     assert_allclose(got.loc[1, ["median", "q25", "q75"]].astype(float),
                     [math.log(2) / 0.15, math.log(2) / 0.225, math.log(2) / 0.05])
-    assert_allclose(got.loc[3, ["median", "q25", "q75"]].astype(float), [7, 6, 8])
+    assert_allclose(got.loc[4, ["median", "q25", "q75"]].astype(float), [7, 6, 8])
+    # A step's rate does not describe it: left out of the rate rows, counted with its turn.
+    steps = summary.assign(shape=["trend", "step", "trend", "trend"],
+                           step_turn=pd.array([pd.NA, 12, pd.NA, pd.NA], dtype="Int64"))
+    got = decay_overview(steps, decimals=None)
+    assert got["n"].tolist() == [3, 3, 1, 4, 2, 4]
+    assert_allclose(got.loc[0, "median"], 0.1)
+    assert_allclose(got.loc[2, ["median", "q25", "q75"]].astype(float), [12, 12, 12])
 
 
 @given(st.lists(st.lists(st.integers(0, 300), min_size=1, max_size=15), min_size=1, max_size=5))

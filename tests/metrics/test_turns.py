@@ -230,6 +230,13 @@ def test_baseline_summary():
                           "baseline_high": [0.4, 0.5, 0.4, 0.3]})
     got = baseline_summary(table, decimals=None)
     assert got["n"].tolist() == [2, 1] and got["n_above"].tolist() == [1, 1]
+    assert got["n_significant"].tolist() == [0, 0]  # no p-values in this table
+    with_p = baseline_summary(table.assign(p_value=[0.01, 0.5, 0.2, 0.04]), decimals=None)
+    assert with_p["n_significant"].tolist() == [1, 1]
+    shifted = table.assign(rho_detrended=table["rho"], null="shift", p_value=0.5)
+    assert baseline_summary(shifted)["n"].tolist() == [2, 1]  # tests rho_detrended by default
+    with pytest.raises(ValueError, match="the baseline of this table is of 'rho_detrended'"):
+        baseline_summary(shifted, value="rho")
     assert_allclose(got[["median", "median_baseline", "share_above"]].to_numpy(),
                     [[0.5, 0.05, 0.5], [0.5, 0.2, 1.0]])
     with pytest.raises(ValueError, match="value: got 'echo'"):

@@ -111,7 +111,9 @@ def test_decay_summary_panels_and_histograms(messages):
     assert [t.get_text() for t in left.get_yticklabels()] == ["c1", "c2", "c3"]
     assert left.get_title() == "Half-life of message length" and left.get_xscale() == "log"
     notes = [t.get_text() for t in left.texts] + [t.get_text() for t in right.texts]
-    assert notes == ["no fit (under 2 messages)", "never collapses", "single message"]
+    # c1 and c2 are a few messages long: their half-lives rest on few effective messages.
+    assert notes == ["no fit (under 2 messages)", "few effective messages",
+                     "few effective messages", "never collapses", "single message"]
     assert list(right.get_lines()[0].get_xdata()[:1]) == [6.0]
     left, right = visible_axes(plot_decay_summary(summary, max_panels=2))
     assert left.get_title() == "Half-life: 2 of 3 conversations shrink"
@@ -163,14 +165,19 @@ def test_against_baseline_rows_and_histograms(messages):
         "c1 · A replying to B", "c1 · B replying to A", "c2 · A replying to B",
         "c2 · B replying to A"]
     assert ax.get_xlim() == (-1.05, 1.05)
-    assert ax.get_title() == "Mirroring against shuffled replies"
+    assert ax.get_title() == "Mirroring against circularly shifted replies, 2 conversations"
+    assert ax.get_xlabel() == "Spearman rho, message vs reply length, each series detrended"
     ax = plot_against_baseline(lexical_echo(messages, n_shuffles=20), value="echo",
                                max_panels=1)
-    assert legend_texts(ax) == ["shuffled (mean per direction)", "opener replying",
+    assert legend_texts(ax) == ["circularly shifted (mean per direction)", "opener replying",
                                 "responder replying"]
-    assert ax.get_title() == "Lexical echo against shuffled replies"
+    assert ax.get_title() == "Lexical echo against circularly shifted replies, 2 conversations"
+    ax = plot_against_baseline(mirroring(messages, n_shuffles=20, null="permutation"))
+    assert ax.get_title() == "Mirroring against shuffled replies, 2 conversations"
     with pytest.raises(ValueError, match="value: got 'share'"):
         plot_against_baseline(table, value="share")
+    with pytest.raises(ValueError, match="the baseline of this table is of 'rho_detrended'"):
+        plot_against_baseline(table, value="rho")
 
 
 def test_model_matrix_heatmap_annotated_with_counts(messages):
