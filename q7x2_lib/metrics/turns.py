@@ -205,8 +205,8 @@ def _block_share_intervals(lengths: pd.DataFrame, conv: np.ndarray, codes: np.nd
             n = rows.shape[1]
             # How often each position is drawn in each resample: sums are matrix products.
             draws = block_draws(seed, n, int(b), n_boot)
-            drawn = np.zeros((n_boot, n))
-            np.add.at(drawn, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
+            drawn = np.bincount((np.arange(n_boot)[:, None] * n + draws).ravel(),
+                                minlength=n_boot * n).reshape(n_boot, n).astype(float)
             vals, who = values[rows], local[rows]
             with np.errstate(invalid="ignore", divide="ignore"):
                 total = vals @ drawn.T  # (G, n_boot)

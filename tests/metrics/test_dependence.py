@@ -60,6 +60,17 @@ def test_circular_blocks_are_runs_of_consecutive_messages(n, block, seed):
             assert_array_equal(run, (run[0] + np.arange(len(run))) % n)
 
 
+@given(n=st.integers(2, 80), block=st.integers(2, 20), seed=st.integers(0, 10_000))
+@settings(max_examples=30, deadline=None)
+def test_block_draws_are_arch_circular_block_bootstrap_draws(n, block, seed):
+    from arch.bootstrap import CircularBlockBootstrap
+
+    b = min(block, n)
+    boot = CircularBlockBootstrap(b, np.arange(n), seed=np.random.default_rng([seed, n, 0, b]))
+    expected = np.stack([boot.update_indices() for _ in range(25)])
+    assert_array_equal(block_draws(seed, n, block, 25), expected)
+
+
 def test_block_draws_are_keyed_by_seed_size_and_block():
     assert_array_equal(block_draws(1, 30, 3, 50), block_draws(1, 30, 3, 50))
     assert not np.array_equal(block_draws(1, 30, 3, 50), block_draws(2, 30, 3, 50))
