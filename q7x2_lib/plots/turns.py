@@ -73,9 +73,14 @@ def _share_bars(ax: Axes, shares: pd.DataFrame, ids: list[str]) -> None:
             ax.errorbar(first["share"], row + 0.36, xerr=[[first["share"] - first["share_low"]],
                                                          [first["share_high"] - first["share"]]],
                         color="black", capsize=3, linewidth=1, fmt="|")
+        if "few_effective" in conv and conv["few_effective"].fillna(False).astype(bool).any():
+            ax.annotate("few effective messages", (1, row + 0.36),
+                        xycoords=("axes fraction", "data"), xytext=(-4, 0),
+                        textcoords="offset points", ha="right", va="center", fontsize=7,
+                        color="0.3")
     ax.set_yticks(range(len(ids)), ids, fontsize=8)
     ax.set_ylim(len(ids) - 0.5, -0.5)
-    ax.set_xlabel("share of the words (opener first; whisker: 95% bootstrap interval)")
+    ax.set_xlabel("share of the words (opener first; whisker: 95% block-bootstrap interval)")
 
 
 @plot_function("ratios")
