@@ -17,6 +17,7 @@ from ._core.errors import TranscriptParseError
 from ._core.paths import DATA_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, RAW_DIR, resolve_path
 from ._core.text import normal_form, tokenize
 from ._core.version import __version__ as __version__
+from .apps.provenance import describe_run, notebook_defaults
 from .datasets import make_messages
 from .io import TRANSCRIPT_FORMATS, Corpus, TranscriptWarning, read_corpus, read_transcript
 from .metrics import attractors, dependence, drift, findings, length, overview, stats, turns
@@ -44,9 +45,11 @@ __all__ = [
     "io",
     "metrics",
     "describe_groups",
+    "describe_run",
     "grouped_bootstrap",
     "make_messages",
     "normal_form",
+    "notebook_defaults",
     "read_corpus",
     "read_transcript",
     "resolve_path",
