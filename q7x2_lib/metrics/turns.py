@@ -412,46 +412,33 @@ def mirroring(
     pairs = reply_length_ratio(messages, unit=unit, include_seed=include_seed)
     codes, keys = _direction_groups(pairs)
     n_groups = len(keys)
-    rho, _, _, _ = _rank_correlation(pairs["answered_length"].to_numpy(float),
-                                     pairs["length"].to_numpy(float), codes, keys)
+    rho, xc, yc, denom = _rank_correlation(pairs["answered_length"].to_numpy(float),
+                                           pairs["length"].to_numpy(float), codes, keys)
     turn = pairs["turn"].to_numpy(float)
     rho_detrended, xd, yd, denom_d = _rank_correlation(
         detrend(turn, np.log1p(pairs["answered_length"].to_numpy(float)), codes, n_groups),
         detrend(turn, np.log1p(pairs["length"].to_numpy(float)), codes, n_groups), codes, keys)
-    base = _baseline_columns(n_groups)
+    # The tested statistic, its centred ranks and the null's re-pairings of the replies.
     if null == "shift":
-        usable = ~np.isnan(rho_detrended)
+        tested, x, y, den = rho_detrended, xd, yd, denom_d
+        batches = shift_batches(codes, n_groups)
+    else:
+        tested, x, y, den = rho, xc, yc, denom
+        batches = permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups, seed=seed)
+    usable = ~np.isnan(tested)
+    base = _baseline_columns(n_groups)
 
-        def shifted(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
-            gids, members, shifts = batch
-            shifted_y = np.take(yd[members], shifts[:, 0, :], axis=1)  # (G, n - 1, n)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                reps = (xd[members][:, None, :] * shifted_y).sum(axis=-1).T / denom_d[gids]
-            return gids, np.where(usable[gids], reps, np.nan)
-
-        in_threads(shifted, shift_batches(codes, n_groups),
-                   then=lambda done: _fill_baseline(base, *done, rho_detrended, ci))
-        return _against_baseline(keys.assign(rho=rho), rho_detrended, base, "rho_detrended")[
-            [*keys.columns, "rho", "rho_detrended", *base]].assign(null=_null_column(null, keys))
-    ranks = pairs.assign(code=codes).groupby("code")[["answered_length", "length"]].rank()
-    centred = ranks - ranks.groupby(codes).transform("mean")
-    xc, yc = centred["answered_length"].to_numpy(float), centred["length"].to_numpy(float)
-    denom = np.sqrt(np.bincount(codes, xc * xc, n_groups) * np.bincount(codes, yc * yc, n_groups))
-    usable = (keys["n_pairs"].to_numpy() >= _MIN_PAIRS) & (denom > 0)
-
-    def shuffled(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
+    def repaired(batch: tuple[np.ndarray, np.ndarray, np.ndarray]):
         gids, members, perms = batch
         # (G, n_perm, n): one take along the pairs axis, much cheaper than take_along_axis
-        shuffled_y = np.take(yc[members], perms[:, 0, :], axis=1)
+        moved_y = np.take(y[members], perms[:, 0, :], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            reps = (xc[members][:, None, :] * shuffled_y).sum(axis=-1).T / denom[gids]
+            reps = (x[members][:, None, :] * moved_y).sum(axis=-1).T / den[gids]
         return gids, np.where(usable[gids], reps, np.nan)
 
-    in_threads(shuffled, permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups,
-                                             seed=seed),
-               then=lambda done: _fill_baseline(base, *done, rho, ci))
-    return _against_baseline(keys.assign(rho_detrended=rho_detrended), rho, base, "rho")[
-        [*keys.columns, "rho", "rho_detrended", *base]].assign(null=_null_column(null, keys))
+    in_threads(repaired, batches, then=lambda done: _fill_baseline(base, *done, tested, ci))
+    return keys.assign(rho=rho, rho_detrended=rho_detrended, **base,
+                       null=_null_column(null, keys)).astype({"n_pairs": "int64"})
 
 
 def _null_column(null: str, keys: pd.DataFrame) -> pd.api.extensions.ExtensionArray:
