@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -134,6 +136,37 @@ def new_figure(n_panels: int = 1, *, ncols: int = 2, panel_size: tuple[float, fl
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
+
+
+def panel_conversations(data: pd.DataFrame, *, min_messages: int = 2) -> tuple[list[str], int]:
+    """The conversations worth a panel of their own, in order, and how many were left out.
+
+    A conversation with fewer than ``min_messages`` distinct turns (a letter, a run that failed
+    after its opening prompt) has nothing to draw along a turn axis: its panel would be a dot on
+    an axis around zero. Such conversations are left out and counted (:func:`left_out`).
+    """
+    turns = data.groupby("conversation_id", sort=False, observed=True)["turn"].nunique()
+    keep = [str(c) for c, n in turns.items() if n >= min_messages]
+    return keep, len(turns) - len(keep)
+
+
+def left_out(k: int) -> str:
+    """The line a figure's title gains when single-message conversations were left out."""
+    if not k:
+        return ""
+    return f"\n({k:,} single-message conversation{'' if k == 1 else 's'} left out)"
+
+
+def wrap_id(cid: str, width: int = 30) -> str:
+    """A long conversation id over several lines, broken after ``_ - . /``, never mid-word."""
+    parts = re.split(r"(?<=[_\-./ ])", str(cid))
+    lines, line = [], ""
+    for part in parts:
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    return "\n".join([*lines, line]) if line else "\n".join(lines)
 
 
 def _nothing_to_draw(func: Callable, ax: Axes | None, figure_level: bool) -> Axes | Figure:

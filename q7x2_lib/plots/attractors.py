@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import PALETTE, new_figure, plot_function
+from ._base import PALETTE, left_out, new_figure, plot_function, wrap_id
 
 __all__ = [
     "plot_end_state_attribution",
@@ -73,14 +73,17 @@ def plot_recurrence_grid(
         raise ValueError("data: got none; pass {conversation_id: recurrence_matrix(...)}")
     labels = {} if states is None else dict(zip(states["conversation_id"], states["end_state"],
                                                strict=True))
-    fig, axes = new_figure(len(data), ncols=ncols, panel_size=(3.8, 3.8))
-    for ax, (cid, matrix) in zip(axes, data.items(), strict=True):
-        name = "\n".join(cid[i : i + 34] for i in range(0, len(cid), 34))  # long ids wrap
+    shown = {cid: m for cid, m in data.items() if len(m) >= 2}
+    single = len(data) - len(shown)
+    fig, axes = new_figure(len(shown), ncols=ncols, panel_size=(3.8, 3.8))
+    for ax, (cid, matrix) in zip(axes, shown.items(), strict=True):
+        name = wrap_id(cid)
         title = name if cid not in labels else f"{name}\n{labels[cid]}"
         plot_recurrence(matrix, ax=ax, title=title, cmap=cmap, colorbar=False)
-    image = axes[0].images[0]
-    fig.colorbar(image, ax=axes, label=_SIMILARITY_LABEL, shrink=0.6)
-    fig.suptitle("Recurrence plots: how similar each message is to every other")
+    if axes:
+        fig.colorbar(axes[0].images[0], ax=axes, label=_SIMILARITY_LABEL, shrink=0.6)
+    fig.suptitle("Recurrence plots: how similar each message is to every other"
+                 + left_out(single))
     return fig
 
 
@@ -267,7 +270,11 @@ def plot_state_onsets(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("onset turn (message index where the state began)")
     ax.set_title(f"When the end state began (n = {len(t)} conversations with an onset)")
-    ax.legend(loc="lower left", bbox_to_anchor=(1.08, 0.0), fontsize=8)
+    if states:
+        ax.legend(loc="lower left", bbox_to_anchor=(1.08, 0.0), fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no conversation's end state has an onset (still open, or too short)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=9)
     return ax
 
 

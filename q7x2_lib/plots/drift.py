@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from .._core.text import EMOJI_RE
 from .._core.validate import check_choice
-from ._base import PALETTE, new_figure, plot_function
+from ._base import PALETTE, left_out, new_figure, panel_conversations, plot_function
 
 __all__ = [
     "plot_novelty_by_turn",
@@ -32,6 +32,8 @@ _REFERENCE_NAMES = {
     "opening": "opening window (centroid)", "previous": "previous message",
     "partner": "partner's previous message",
 }
+#: The one line drawn when the previous message is always the partner's (speakers alternate).
+_COINCIDE = "previous message = partner's (they alternate)"
 _NOVELTY_MEASURES = {
     "novelty": ("Share of each message's tokens not used earlier", "new tokens (share, 0–1)"),
     "cumulative_ttr": ("Cumulative type-token ratio", "types / tokens so far (0–1)"),
@@ -79,31 +81,56 @@ def plot_similarity_by_turn(
     if len(ids) > max_panels:
         _need_curve(curve, len(ids), max_panels, "q7.median_by_turn(similarity)")
         fig, (ax,) = new_figure(1, panel_size=(8, 4))
+        same = _coincide(curve, "median")
         for ref, colour in _REFERENCE_COLOURS.items():
-            _band(ax, curve[curve["reference"] == ref], colour, _REFERENCE_NAMES[ref],
-                  min_conversations)
+            if same and ref == "partner":
+                continue
+            name = _COINCIDE if same and ref == "previous" else _REFERENCE_NAMES[ref]
+            _band(ax, curve[curve["reference"] == ref], colour, name, min_conversations)
         ax.set_title(f"Similarity by turn: median of {len(ids)} conversations, 95% interval\n"
-                     f"(turns with values from at least {min_conversations} conversations)",
+                     f"(turns with values from at least {min_conversations} conversation"
+                     f"{'' if min_conversations == 1 else 's'})",
                      fontsize=10)
         _similarity_axes(ax, legend=True)
         return fig
+    ids, single = panel_conversations(data)
     fig, axes = new_figure(len(ids), ncols=ncols, sharey=True)
     grouped = dict(tuple(data.groupby("conversation_id", sort=False)))
+    legend: dict[str, object] = {}
     for ax, cid in zip(axes, ids, strict=True):
         conv = grouped[cid]
+        same = _coincide(conv, "similarity")
         for ref, colour in _REFERENCE_COLOURS.items():
+            if same and ref == "partner":
+                continue
+            name = _COINCIDE if same and ref == "previous" else _REFERENCE_NAMES[ref]
             part = conv[conv["reference"] == ref]
-            ax.plot(part["turn"], part["similarity"], color=colour, label=_REFERENCE_NAMES[ref],
-                    **_REFERENCE_STYLES[ref])
+            style = {**_REFERENCE_STYLES[ref], **({"linewidth": 1.4, "alpha": 1.0}
+                                                  if same else {})}
+            (line,) = ax.plot(part["turn"], part["similarity"], color=colour, label=name,
+                              **style)
+            legend.setdefault(name, line)
         if conv["similarity"].isna().all():
             ax.text(0.5, 0.5, "no two messages with content words", transform=ax.transAxes,
                     ha="center", va="center", fontsize=8)
         ax.set_title(cid, fontsize=9)
         _similarity_axes(ax, legend=False)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3)
-    fig.suptitle("Similarity of each message with the opening and with the messages before it")
+    if legend:
+        fig.legend(list(legend.values()), list(legend), loc="outside lower center", ncols=3)
+    fig.suptitle("Similarity of each message with the opening and with the messages before it"
+                 + left_out(single))
     return fig
+
+
+def _coincide(table: pd.DataFrame, value: str) -> bool:
+    """Whether the previous-message and partner values are the same at every turn."""
+    key = "turn"
+    prev = table.loc[table["reference"] == "previous"].set_index(key)[value]
+    part = table.loc[table["reference"] == "partner"].set_index(key)[value]
+    if prev.index.has_duplicates or part.index.has_duplicates or prev.empty:
+        return False
+    a, b = prev.align(part)
+    return bool(np.allclose(a.to_numpy(float), b.to_numpy(float), equal_nan=True))
 
 
 def _similarity_axes(ax: Axes, *, legend: bool) -> None:
@@ -126,6 +153,7 @@ def plot_novelty_by_turn(
     turns where at least ``min_conversations`` conversations have a value.
     """
     ids = _ids(data)
+    shown, single = panel_conversations(data)
     fig, axes = new_figure(2, ncols=2, panel_size=(6, 4))
     large = len(ids) > max_panels
     if large:
@@ -135,7 +163,8 @@ def plot_novelty_by_turn(
             _band(ax, curve[curve["measure"] == measure], PALETTE[0], "median, 95% interval",
                   min_conversations)
         else:
-            for i, (cid, conv) in enumerate(data.groupby("conversation_id", sort=False)):
+            several = data[data["conversation_id"].isin(shown)]
+            for i, (cid, conv) in enumerate(several.groupby("conversation_id", sort=False)):
                 ax.plot(conv["turn"], conv[measure], color=PALETTE[i % len(PALETTE)],
                         linestyle=_LINESTYLES[i // len(PALETTE) % len(_LINESTYLES)],
                         linewidth=1, marker="o", markersize=2, label=cid)
@@ -146,7 +175,8 @@ def plot_novelty_by_turn(
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(4, max(1, len(labels))))
     scope = f"median of {len(ids)} conversations" if large else "each conversation"
-    fig.suptitle(f"Vocabulary novelty along the conversation ({scope})")
+    fig.suptitle(f"Vocabulary novelty along the conversation ({scope})"
+                 + ("" if large else left_out(single)))
     return fig
 
 

@@ -8,7 +8,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import PALETTE, apply_length_scale, new_figure, plot_function, speaker_palette
+from ._base import (
+    PALETTE,
+    apply_length_scale,
+    left_out,
+    new_figure,
+    panel_conversations,
+    plot_function,
+    speaker_palette,
+)
 
 __all__ = [
     "ROLE_COLOURS",
@@ -54,8 +62,8 @@ def plot_length_panels(
     collapse
         Optional output of ``collapse_turn``: a dashed line marks each collapse turn.
     """
-    ids = list(dict.fromkeys(data["conversation_id"]))
-    fig, axes = new_figure(max(1, len(ids)), ncols=ncols, sharey=True)
+    ids, single = panel_conversations(data)
+    fig, axes = new_figure(len(ids), ncols=ncols, sharey=True)
     top = float(data["length"].max()) if len(data) else 1.0
     turns = {} if collapse is None else dict(zip(collapse["conversation_id"],
                                                  collapse["collapse_turn"], strict=True))
@@ -74,7 +82,7 @@ def plot_length_panels(
         ax.set_xlabel(_X_LABELS["turn"])
         ax.set_title(str(cid), fontsize=9)
         ax.legend(**_LEGEND)
-    fig.suptitle(f"Message length ({unit}) along each conversation")
+    fig.suptitle(f"Message length ({unit}) along each conversation{left_out(single)}")
     return fig
 
 
@@ -84,20 +92,49 @@ def _draw_bands(ax: Axes, profile: pd.DataFrame, *, x: str, hue: str | None,
     """Median with IQR band (or mean with CI band) per hue level.
 
     Bands are drawn for up to three levels unless ``bands`` says otherwise: more overlap into
-    mud. Past the eight palette colours, lines turn dashed so every level stays distinct.
+    mud. Past the palette's eight colours the levels with the most messages keep a colour
+    and the rest are drawn thin and grey as one "others" entry (:func:`_top_levels`).
     """
     centre, low, high = ("median", "q25", "q75") if estimate == "median" else (
         "mean", "mean_low", "mean_high")
-    colours = _hue_colours(profile[hue] if hue else pd.Series(dtype=str), hue)
-    groups = list(profile.groupby(hue, sort=True)) if hue else [(None, profile)]
+    groups = list(profile.groupby(hue, sort=True, observed=True)) if hue else [(None, profile)]
+    ranked, others = _top_levels(profile, hue, groups)
+    colours = (_hue_colours(pd.Series(ranked, dtype=str), hue) if not others else
+               {level: PALETTE[i] for i, level in enumerate(ranked)})
     bands = len(groups) <= 3 if bands is None else bands
-    for i, (level, part) in enumerate(groups):
+    for level, part in groups:
+        if level in others:
+            ax.plot(part[x], part[centre], color="0.7", linewidth=0.8, zorder=1,
+                    label=f"others ({len(others)}, fewer messages)"
+                    if level == others[0] else None)
+            continue
         colour = colours.get(level, PALETTE[0]) if level is not None else PALETTE[0]
         name = (labels or {}).get(level, level) if level is not None else estimate
         if bands:
             ax.fill_between(part[x], part[low], part[high], color=colour, alpha=0.2, linewidth=0)
         ax.plot(part[x], part[centre], color=colour, marker="o", markersize=2.5, linewidth=1.5,
-                label=name, linestyle="-" if i < len(PALETTE) else "--")
+                label=name, zorder=2)
+    if others:  # the legend lists the coloured levels by rank, "others" last
+        handles, names = ax.get_legend_handles_labels()
+        order = sorted(range(len(names)), key=lambda i: (
+            ranked.index(names[i]) if names[i] in ranked else len(ranked)))
+        ax.legend([handles[i] for i in order], [names[i] for i in order], title=hue, **_LEGEND)
+
+
+def _top_levels(profile: pd.DataFrame, hue: str | None, groups: list) -> tuple[list, list]:
+    """Levels that get a colour, by messages (most first), and the rest drawn grey as "others".
+
+    Every level has its own colour while the palette lasts; past it, the ``len(PALETTE) - 1``
+    levels with the most messages keep theirs and the others share one grey.
+    """
+    levels = [level for level, _ in groups]
+    if not hue or len(levels) <= len(PALETTE):
+        return levels, []
+    count = "n" if "n" in profile.columns else None
+    size = (profile.groupby(hue, observed=True)[count].sum() if count else
+            pd.Series(1, index=levels)).reindex(levels)
+    order = sorted(levels, key=lambda level: (-float(size[level]), str(level)))
+    return order[:len(PALETTE) - 1], order[len(PALETTE) - 1:]
 
 
 @plot_function("profile")
@@ -132,7 +169,8 @@ def plot_length_profile(
     shown = f" with its {band}" if bands or (bands is None and (
         not hue or data[hue].nunique() <= 3)) else ""
     ax.set_title(f"{estimate.capitalize()} message length{shown}")
-    ax.legend(title=hue, **_LEGEND)
+    if ax.get_legend() is None:
+        ax.legend(title=hue, **_LEGEND)
     return ax
 
 
@@ -147,7 +185,7 @@ def plot_length_by_turn(
     conversations, else ``profile`` (``length_profile`` by turn) via :func:`plot_length_profile`.
     """
     n_conversations = data["conversation_id"].nunique()
-    if choose_view(n_conversations, max_panels=max_panels) == "panels":
+    if choose_view(len(panel_conversations(data)[0]), max_panels=max_panels) == "panels":
         return plot_length_panels(data, collapse=collapse, unit=unit)
     hue = "role" if "role" in profile.columns else ("speaker" if "speaker" in profile else None)
     ax = plot_length_profile(profile, hue=hue, unit=unit)
@@ -189,13 +227,24 @@ def plot_decay_summary(data: pd.DataFrame, *, max_panels: int = 12, **kwargs) ->
     data
         The output of ``length_decay_summary``.
     """
+    several = data[data["n_messages"] >= 2]
+    single = len(data) - len(several)
+    panels = choose_view(len(several), max_panels=max_panels) == "panels"
+    shown = several if panels else data
+    if several.empty:  # letters and failed runs only: no length changes to show
+        fig, _ = new_figure(0)
+        fig.suptitle("How fast messages shrink: no conversation has two messages"
+                     + left_out(single))
+        return fig
     fig, (left, right) = new_figure(2, ncols=2, panel_size=(5.5, max(
-        3.2, 0.45 * min(len(data), max_panels) + 1.2)))
-    if choose_view(len(data), max_panels=max_panels) == "panels":
-        _decay_panels(left, right, data)
+        3.2, 0.45 * min(len(shown), max_panels) + 1.2)))
+    if panels:
+        _decay_panels(left, right, shown)
     else:
         _decay_histograms(left, right, data)
-    fig.suptitle("How fast messages shrink, and when conversations collapse")
+    fig.suptitle("How fast messages shrink, and when conversations collapse, "
+                 f"{len(data):,} conversation{'' if len(data) == 1 else 's'}"
+                 + (left_out(single) if panels else ""))
     return fig
 
 
@@ -245,6 +294,7 @@ def _decay_histograms(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
     if len(finite):
         bins = np.geomspace(max(finite.min(), 0.1), max(finite.max(), 1.0) * 1.01, 25)
         left.hist(finite, bins=bins, color=PALETTE[0])
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_xscale("log")
     left.set_xlabel("half-life of 1 + length (turns, log scale)")
     left.set_ylabel("conversations")
@@ -253,6 +303,7 @@ def _decay_histograms(left: Axes, right: Axes, summary: pd.DataFrame) -> None:
     turn = summary["collapse_turn"].astype(float).dropna()
     if len(turn):
         right.hist(turn, bins=25, color=PALETTE[5])
+    right.yaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_xlabel("collapse turn (message index)")
     right.set_ylabel("conversations")
     right.set_title(f"Collapse turn: {len(turn)} of {len(summary)} conversations collapse")

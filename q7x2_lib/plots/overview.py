@@ -8,7 +8,14 @@ from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._base import apply_length_scale, new_figure, plot_function, speaker_palette
+from ._base import (
+    apply_length_scale,
+    left_out,
+    new_figure,
+    panel_conversations,
+    plot_function,
+    speaker_palette,
+)
 
 __all__ = ["plot_words_per_message"]
 
@@ -27,11 +34,12 @@ def plot_words_per_message(
     m = data if include_seed else data[~data["is_seed"]]
     ids = list(dict.fromkeys(m["conversation_id"]))
     if len(ids) <= max_panels:
-        return _panels(m, ids, ncols)
+        shown, single = panel_conversations(m)
+        return _panels(m, shown, ncols, single)
     return _raster(m, ids)
 
 
-def _panels(m: pd.DataFrame, ids: list[str], ncols: int) -> Figure:
+def _panels(m: pd.DataFrame, ids: list[str], ncols: int, single: int = 0) -> Figure:
     fig, axes = new_figure(len(ids), ncols=ncols, sharey=True)
     top = float(m["n_words"].max()) if len(m) else 1.0
     for ax, cid in zip(axes, ids, strict=True):
@@ -46,7 +54,7 @@ def _panels(m: pd.DataFrame, ids: list[str], ncols: int) -> Figure:
         ax.set_title(cid, fontsize=9)
         ax.set_xlabel("turn (message index)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.suptitle("Words per message along each conversation")
+    fig.suptitle(f"Words per message along each conversation{left_out(single)}")
     return fig
 
 

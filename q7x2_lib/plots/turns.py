@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from .._core.schema import tested_statistic
 from ._base import new_figure, plot_function, speaker_palette
@@ -23,6 +23,7 @@ _VALUE_LABELS = {
     "collapse_turn": "collapse turn (median)",
 }
 _REPLY_LABELS = {"opener": "opener replying", "responder": "responder replying"}
+_VALUE_TICKS = {"rho": [-1, -0.5, 0, 0.5, 1], "echo": [0, 0.25, 0.5, 0.75, 1]}
 
 
 @plot_function("shares")
@@ -45,14 +46,23 @@ def plot_word_share(data: pd.DataFrame, *, max_panels: int = 12, ax: Axes | None
     opener = data.loc[data["role"] == "opener"].set_index("conversation_id")
     if panels:
         _share_bars(ax, data, ids)
+        ax.set_title(f"Share of the words written by each speaker, {_n(len(ids))}")
     else:
-        ax.hist(opener["share"].dropna(), bins=np.linspace(0, 1, 21), color=ROLE_COLOURS["opener"])
-        ax.set_xlabel("opener's share of the words")
+        shares = opener["share"].dropna()
+        ax.hist(shares, bins=np.linspace(0, 1, 21), color=ROLE_COLOURS["opener"])
+        ax.set_xlabel("opener's share of the words (0: the responder wrote them all)")
         ax.set_ylabel("conversations")
-    ax.axvline(0.5, color="0.3", linestyle="--", linewidth=1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(f"The opener's share of the words, {_n(len(shares), 'two-speaker')}")
+    ax.axvline(0.5, color="0.3", linestyle="--", linewidth=1, label="equal shares (0.5)")
     ax.set_xlim(0, 1)
-    ax.set_title("Share of the words written by each speaker")
+    ax.legend(**_LEGEND)
     return ax
+
+
+def _n(k: int, kind: str = "") -> str:
+    """"1 conversation", "12 two-speaker conversations"."""
+    return f"{k:,} {kind + ' ' if kind else ''}conversation{'' if k == 1 else 's'}"
 
 
 def _share_bars(ax: Axes, shares: pd.DataFrame, ids: list[str]) -> None:
@@ -168,7 +178,8 @@ def plot_against_baseline(
     else:
         _baseline_histograms(ax, data, value, kind)
     ax.set_title(f"{'Lexical echo' if value == 'echo' else 'Mirroring'} against {kind} replies, "
-                 f"{n_conversations} conversation{'s' if n_conversations != 1 else ''}")
+                 f"{_n(n_conversations)}")
+    ax.xaxis.set_major_locator(FixedLocator(_VALUE_TICKS["echo" if value == "echo" else "rho"]))
     ax.legend(**_LEGEND)
     return ax
 
@@ -190,15 +201,20 @@ def _baseline_rows(ax: Axes, table: pd.DataFrame, value: str, kind: str) -> None
 
 
 def _baseline_histograms(ax: Axes, table: pd.DataFrame, value: str, kind: str) -> None:
+    """Observed values by role over the baseline, each as a density: one scale for all."""
     bins = np.linspace(0, 1, 41) if value == "echo" else np.linspace(-1, 1, 41)
-    ax.hist(table["baseline_mean"].dropna(), bins=bins, color="0.8",
-            label=f"{kind} (mean per direction)")
+    base = table.loc[table[value].notna(), "baseline_mean"].dropna()
+    if len(base):
+        ax.hist(base, bins=bins, density=True, color="0.82",
+                label=f"{kind}: mean per direction (n = {len(base):,})")
     for role, colour in ROLE_COLOURS.items():
         part = table.loc[table["role"] == role, value].dropna()
-        ax.hist(part, bins=bins, histtype="step", linewidth=1.5, color=colour,
-                label=_REPLY_LABELS[role])
+        if len(part):
+            ax.hist(part, bins=bins, density=True, histtype="step", linewidth=1.8,
+                    color=colour, label=f"{_REPLY_LABELS[role]} (n = {len(part):,})")
+    ax.set_xlim(bins[0], bins[-1])
     ax.set_xlabel(_VALUE_LABELS[value])
-    ax.set_ylabel("directions (two per conversation)")
+    ax.set_ylabel("density (each histogram has area 1)")
 
 
 @plot_function("matrix")
@@ -240,10 +256,16 @@ def plot_model_matrix(
     ax.set_yticks(np.arange(grid.shape[0]) + 0.5, grid.index)
     ax.set_xlim(0, grid.shape[1])
     ax.set_ylim(grid.shape[0], 0)
-    ax.figure.colorbar(mesh, ax=ax, label=_VALUE_LABELS[value])
+    finite = np.unique(grid.to_numpy()[np.isfinite(grid.to_numpy())])
+    if len(finite) >= 2:
+        ax.figure.colorbar(mesh, ax=ax, label=_VALUE_LABELS[value])
     ax.set_xlabel("model that answered")
     ax.set_ylabel("model that opened")
-    ax.set_title(f"{_VALUE_LABELS[value].capitalize()} by model pair (n = count)")
+    single = "" if len(finite) >= 2 else (
+        "\n(one value in the cells: no colour scale)" if len(finite) else "\n(no values)")
+    total = int(data["n_conversations"].sum()) if "n_conversations" in data else len(data)
+    ax.set_title(f"{_VALUE_LABELS[value].capitalize()} by model pair (n = count), "
+                 f"{_n(total)}{single}")
     return ax
 
 

@@ -69,7 +69,10 @@ def test_similarity_panels_for_a_small_corpus(messages):
     fig = plot_similarity_by_turn(similarity_by_turn(messages), max_panels=12)
     panels = _visible(fig)
     assert len(panels) == 3
-    assert all(len(ax.get_lines()) == 3 for ax in panels)
+    # Two speakers alternate: the previous message is the partner's, drawn once and said so.
+    assert all([ln.get_label() for ln in ax.get_lines()] == [
+        "opening window (centroid)", "previous message = partner's (they alternate)"]
+        for ax in panels)
     assert [ax.get_title() for ax in panels] == ["c0", "c1", "c2"]
     assert panels[0].get_ylabel() == "cosine similarity (TF-IDF)"
     assert fig.get_suptitle() and fig.legends
@@ -82,9 +85,27 @@ def test_similarity_curve_for_a_large_corpus(messages):
     fig = plot_similarity_by_turn(sim, curve=median_by_turn(sim, n_boot=50), max_panels=2,
                                   min_conversations=1)
     (ax,) = _visible(fig)
-    assert len(ax.get_lines()) == 3 and len(ax.collections) == 3
+    assert len(ax.get_lines()) == 2 and len(ax.collections) == 2
     assert "median of 3 conversations" in ax.get_title()
+    assert "at least 1 conversation)" in ax.get_title()
     assert ax.get_xlabel() == "turn (message index)"
+
+
+def test_similarity_draws_previous_and_partner_apart_when_they_differ():
+    # A speaks twice in a row: its previous message is its own, its partner's is older.
+    m = make_messages({"c": [("A", "stars hum"), ("B", "stars sing"), ("A", "gratitude listening"),
+                             ("A", "gratitude listening again"), ("B", "stars again")]})
+    (ax,) = _visible(plot_similarity_by_turn(similarity_by_turn(m, opening_window=1)))
+    assert [ln.get_label() for ln in ax.get_lines()] == [
+        "opening window (centroid)", "previous message", "partner's previous message"]
+
+
+def test_single_message_conversations_leave_the_panels_and_are_counted():
+    m = make_messages({"c0": [("AB"[j % 2], b) for j, b in enumerate(BODIES)],
+                       "lone": [("A", BODIES[0])]})
+    fig = plot_similarity_by_turn(similarity_by_turn(m))
+    assert [ax.get_title() for ax in _visible(fig)] == ["c0"]
+    assert "(1 single-message conversation left out)" in fig.get_suptitle()
 
 
 def test_novelty_panels_and_curve(messages):

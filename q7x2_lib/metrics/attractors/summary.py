@@ -117,7 +117,8 @@ def describe_loops(loops_table: pd.DataFrame) -> Findings:
     longest = lp.loc[held, "period"].max() if held.any() else None
     if longest is not None and longest > 2:
         text += f" The longest cycle held to the end repeats every {int(longest)} messages."
-    return Findings(text)
+    return Findings(text, headline=parts[0] + (f", {int(one.sum())} of them one-sided"
+                                                if one.any() else ""))
 
 
 def describe_end_states(states: pd.DataFrame) -> Findings:
@@ -148,8 +149,8 @@ def describe_end_states(states: pd.DataFrame) -> Findings:
         verb = "carries" if second == 1 else "carry"
         text += f" {_n(int(second), 'conversation')} {verb} a second label as well."
     if n < 10:
-        text += f" With {n} conversations these are counts, not rates."
-    return Findings(text)
+        text += f" With {_n(n, 'conversation')} these are counts, not rates."
+    return Findings(text, headline="the commonest end state is " + top[0])
 
 
 def describe_rqa(rqa_table: pd.DataFrame) -> Findings:
@@ -166,7 +167,8 @@ def describe_rqa(rqa_table: pd.DataFrame) -> Findings:
         hi, lo = by["determinism"].idxmax(), by["determinism"].idxmin()
         text += (f" By model pair the median determinism runs from {by['determinism'].min():.2f}"
                  f" ({_md(lo)}) to {by['determinism'].max():.2f} ({_md(hi)}).")
-    return Findings(text)
+    return Findings(text, headline=f"a median determinism of {det.median():.2f} over "
+                    f"{_n(len(t), 'conversation')}")
 
 
 def describe_recurrence_lines(lines: pd.DataFrame, *, n: int = 3) -> Findings:

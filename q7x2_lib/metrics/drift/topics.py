@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 
 from ..._core.validate import check_positive_int, messages_metric
 from .similarity import MessageVectors, message_vectors
@@ -57,7 +59,13 @@ def topics(
     if n_topics == 0:
         return _no_topics(vec.index)
     model = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=max_iter)
-    activation = model.fit_transform(vec.matrix)
+    # An exact factorisation (a corpus of a few distinct lines, e.g. one long loop) leaves a
+    # reconstruction error of about -1e-16 from rounding, whose square root sklearn takes for
+    # its report: a NaN there says nothing about the topics, which are exact.
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        if vec.matrix.shape[0] < 2:  # one message is its own topic; the solver's tolerance
+            warnings.simplefilter("ignore", ConvergenceWarning)  # is moot there
+        activation = model.fit_transform(vec.matrix)
     words = _topic_words(model.components_, vec.terms, n_top_words)
     labels = [f"{k}: " + ", ".join(words.loc[words["topic"] == k, "word"].head(3))
               for k in range(1, n_topics + 1)]
