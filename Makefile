@@ -23,7 +23,7 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
 export MPLCONFIGDIR := $(CURDIR)/$(VENV)/etc/matplotlib
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-# No progress bars in executed notebooks.
+# No progress bars in executed notebooks (make lab turns them back on: q7x2 lab).
 export Q7X2_PROGRESS := 0
 
 .PHONY: help env figures test lint unit nbval lab lock clean distclean
@@ -56,8 +56,10 @@ nbval: $(STAMP) ## re-run the notebooks and compare with their committed outputs
 	$(BIN)/pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg \
 		-p no:cacheprovider -o filterwarnings=error
 
-lab: $(STAMP) ## open JupyterLab on the notebooks with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+PORT ?=
+NO_BROWSER ?=
+lab: $(STAMP) ## JupyterLab on the notebooks (progress bars on); PORT=<n>, NO_BROWSER=1 on a remote machine
+	$(BIN)/q7x2 lab $(if $(PORT),--port "$(PORT)") $(if $(NO_BROWSER),--no-browser)
 
 lock: ## re-resolve the dependencies from pyproject.toml and rewrite requirements.lock
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock

@@ -27,6 +27,13 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from .._core.paths import NOTEBOOKS_DIR
+    from .lab import run_lab
+
+    return run_lab(NOTEBOOKS_DIR, port=args.port, open_browser=not args.no_browser)
+
+
 def _info(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -75,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="no code, only prose, tables and figures")
     code.add_argument("--show-code", dest="code", action="store_const", const="show")
     rep.set_defaults(func=_report, code="fold")
+    lab = sub.add_parser("lab", help="JupyterLab on the notebooks; saving leaves a notebook as "
+                         "make figures writes it (progress bars on)")
+    lab.add_argument("--port", type=int, help="port to serve on (default 8888 or the next free)")
+    lab.add_argument("--no-browser", action="store_true",
+                     help="do not open a browser (a remote machine: open the printed URL)")
+    lab.set_defaults(func=_lab)
     info = sub.add_parser("info", help="summarise a corpus and list its problems")
     info.add_argument("source", nargs="+", help="files, folders or globs")
     info.set_defaults(func=_info)

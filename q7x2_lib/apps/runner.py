@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 
 from .._core.paths import FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT
+from .lab import normalise
 
 __all__ = ["PROTECTED", "list_notebooks", "output_folder", "run_notebooks", "strip_volatile"]
 
@@ -20,7 +21,6 @@ KERNEL = "python3"
 PROTECTED = ("notebooks", "figures", "data", "q7x2_lib", "tests", "benchmarks", ".ci", ".git",
              ".venv")
 DEFAULT_OUT = "runs/latest"
-_VOLATILE_CELL_KEYS = ("papermill", "execution", "collapsed", "scrolled")
 
 
 def list_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, only: Sequence[str] = ()) -> list[Path]:
@@ -35,13 +35,10 @@ def list_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, only: Sequence[str] = ()
 
 
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop papermill's timestamps and durations and per-cell execution times, in place."""
-    nb.metadata.pop("papermill", None)
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        for key in _VOLATILE_CELL_KEYS:
-            cell.metadata.pop(key, None)
-    return nb
+    """Drop papermill's timestamps and durations and per-cell execution times, in place, and
+    set the kernelspec JupyterLab writes: :func:`q7x2_lib.apps.lab.normalise`, the same
+    function JupyterLab's pre-save hook applies, so the two writers agree byte for byte."""
+    return normalise(nb)
 
 
 def output_folder(out: str | os.PathLike[str] | None) -> Path:

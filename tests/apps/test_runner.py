@@ -40,7 +40,8 @@ def test_strip_volatile_drops_timestamps_and_keeps_the_rest() -> None:
                           "tags": ["parameters"]})
     nb.cells = [cell]
     strip_volatile(nb)
-    assert nb.metadata == {"kernelspec": {"name": "python3"}}
+    assert nb.metadata == {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                          "language": "python"}}
     assert nb.cells[0].metadata == {"tags": ["parameters"]}
 
 
