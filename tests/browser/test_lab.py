@@ -13,7 +13,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import nbformat
 import pytest
 
 import q7x2_lib as q7
+from q7x2_lib.apps.lab import KERNELSPEC, lab_command
 
 CHROMIUM = Path(os.environ.get("Q7X2_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,6 +34,7 @@ NO_PLAYWRIGHT = ("the playwright package is not installed in this environment; m
                  "installs it (pip install -e '.[browser]'; never `playwright install`: the test "
                  "drives Debian's /usr/bin/chromium)")
 RUN_TIMEOUT_MS = 180_000
+AUTOSAVE_S = 3  # JupyterLab's autosave interval in the test (its default is 120 s)
 LAB_CONFIG = {
     "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
                "extension_manager": "readonly", "expose_app_in_browser": True},
@@ -74,9 +75,11 @@ def _free_port() -> int:
 
 
 def _scratch_project(root: Path) -> None:
-    """A copy of what the notebooks need: notebook 00, the seed data, and a hostile transcript."""
+    """A copy of what the notebooks need: every notebook, the seed data, a hostile transcript,
+    all committed to a git repository of its own so that a save which changes a byte shows."""
     (root / "notebooks").mkdir(parents=True)
-    shutil.copy(q7.NOTEBOOKS_DIR / "00-corpus-overview.ipynb", root / "notebooks")
+    for book in q7.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"):
+        shutil.copy(book, root / "notebooks")
     shutil.copytree(q7.RAW_DIR, root / "data" / "raw")
     (root / "hostile").mkdir()
     blocks = [f"### Mallory {i % 2 + 1}\n\n{body}\n\n---\n" for i, body in enumerate(HOSTILE)]
@@ -88,9 +91,12 @@ def _scratch_project(root: Path) -> None:
         nbformat.v4.new_code_cell('seeds = q7.read_corpus("data/raw", root=q7.PROJECT_ROOT)\n'
                                   'seeds.conversation("002_8cc034fc17ec98c9")'),
     ]
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC)})
     nbformat.write(nb, root / "notebooks" / "viewer-check.ipynb")
+    (root / ".gitignore").write_text(".jupyter/\nlab.log\n.ipynb_checkpoints/\n")
+    who = ["-c", "user.name=q7x2", "-c", "user.email=q7x2@localhost"]
+    for args in (["init", "-q"], ["add", "-A"], [*who, "commit", "-qm", "scratch"]):
+        subprocess.run(["git", *args], cwd=root, check=True)
 
 
 def _environment(root: Path) -> dict[str, str]:
@@ -108,6 +114,10 @@ def _environment(root: Path) -> dict[str, str]:
     news = state / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True, exist_ok=True)  # and no "get notified about news?" toast
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    docs = state / "settings" / "@jupyterlab" / "docmanager-extension"
+    docs.mkdir(parents=True, exist_ok=True)  # autosave within seconds, not two minutes
+    (docs / "plugin.jupyterlab-settings").write_text(json.dumps(
+        {"autosave": True, "autosaveInterval": AUTOSAVE_S}))
     return env
 
 
@@ -133,17 +143,16 @@ def lab(tmp_path_factory) -> Iterator[str]:
     _scratch_project(root)
     port, token = _free_port(), secrets.token_hex(16)
     log = open(root / "lab.log", "w")  # closed in the teardown below
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-         f"--ServerApp.root_dir={root / 'notebooks'}", "--ServerApp.allow_root=True"],
+    server = subprocess.Popen(  # the command make lab runs, on loopback with a token
+        lab_command(root / "notebooks", port=port, open_browser=False, extra=[
+            "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True"]),
         env=_environment(root), stdout=log, stderr=subprocess.STDOUT, cwd=root,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(f"{base}/api/status?token={token}", server, root / "lab.log")
-        yield f"{base}|{token}"
+        yield f"{base}|{token}|{root}"
     finally:
         server.terminate()
         try:
@@ -161,9 +170,9 @@ def browser(lab):
         chromium.close()
 
 
-def _run_notebook(browser, lab: str, name: str) -> tuple[Page, list[str]]:
-    """Open ``name`` in a fresh workspace, run every cell, wait until all have run."""
-    base, token = lab.split("|")
+def _open_notebook(browser, lab: str, name: str) -> tuple[Page, list[str]]:
+    """Open ``name`` in a fresh workspace and wait until its kernel is idle."""
+    base, token, _ = lab.split("|")
     page = browser.new_page(viewport={"width": 1280, "height": 1600})
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -177,6 +186,12 @@ def _run_notebook(browser, lab: str, name: str) -> tuple[Page, list[str]]:
                           w.sessionContext.session.kernel &&
                           w.sessionContext.session.kernel.status === 'idle'; }""",
         timeout=RUN_TIMEOUT_MS)
+    return page, dialogs
+
+
+def _run_notebook(browser, lab: str, name: str) -> tuple[Page, list[str]]:
+    """Open ``name`` in a fresh workspace, run every cell, wait until all have run."""
+    page, dialogs = _open_notebook(browser, lab, name)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         """() => { const prompts = [...document.querySelectorAll(
@@ -191,6 +206,31 @@ def _errors(page: Page) -> list[str]:
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'],"
                           " .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
     return [t for t in errors.all_inner_texts() if "Error" in t or "Traceback" in t]
+
+
+def _git_status(root: str) -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=root, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def test_opening_and_autosaving_every_notebook_leaves_the_tree_clean(browser, lab) -> None:
+    # Runs before the tests below execute notebooks in the same scratch project.
+    root = lab.split("|")[2]
+    books = sorted(p.name for p in (Path(root) / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    assert len(books) >= 5
+    for name in books:
+        page, dialogs = _open_notebook(browser, lab, name)
+        state = """() => { const w = window.jupyterapp.shell.currentWidget;
+                           return {dirty: w.context.model.dirty,
+                                   kernel: w.sessionContext.kernelDisplayName}; }"""
+        assert page.evaluate(state) == {"dirty": False, "kernel": KERNELSPEC["display_name"]}, \
+            name
+        page.wait_for_timeout(AUTOSAVE_S * 1000 * 3)  # past several autosaves
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        assert page.evaluate(state)["dirty"] is False, name
+        assert _git_status(root) == "", f"{name} changed on disk after a save in JupyterLab"
+        assert dialogs == []
+        page.close()
 
 
 def test_notebook_00_runs_in_jupyterlab_with_figures(browser, lab) -> None:

@@ -150,7 +150,12 @@ def describe_end_states(states: pd.DataFrame) -> Findings:
         text += f" {_n(int(second), 'conversation')} {verb} a second label as well."
     if n < 10:
         text += f" With {_n(n, 'conversation')} these are counts, not rates."
-    return Findings(text, headline="the commonest end state is " + top[0])
+    short = int(conf.get("too short", 0))
+    if short == n:
+        return Findings(text, headline=f"every conversation is too short to judge how it ends "
+                        f"({_n(n, 'conversation')})")
+    return Findings(text, headline="the commonest end state is " + top[0]
+                    + (f" ({short} too short to judge)" if short else ""))
 
 
 def describe_rqa(rqa_table: pd.DataFrame) -> Findings:
