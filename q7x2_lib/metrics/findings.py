@@ -68,6 +68,12 @@ def _pct(k: int, n: int) -> str:
                                  f"{pct:.0f}") + "%)"
 
 
+def _percent(k: float, n: float) -> str:
+    """``k`` of ``n`` as a whole percentage that never rounds a few to 0% or most to 100%."""
+    pct = 100 * float(k) / float(n) if n else 0.0
+    return "<1%" if 0 < pct < 1 else ">99%" if 99 < pct < 100 else f"{pct:.0f}%"
+
+
 def _n(k: int, word: str) -> str:
     if k == 1:
         return f"{k} {word}"
@@ -117,8 +123,11 @@ def describe_decay(summary: pd.DataFrame) -> Findings:
         shrink = int((trend["half_life_high"].astype(float) < np.inf).sum())
         half = _half(np.log(2) / rate if rate > 0 else np.inf)
         verb = "has a decay rate" if len(trend) == 1 else "have a median decay rate"
+        life = (f"half-life {half} turns" if rate > 0 else
+                "no half-life: lengths do not shrink" if len(trend) == 1 else
+                "no half-life: the median conversation does not shrink")
         parts.append(f"the other {_n(len(trend), 'conversation')} {verb} of "
-                     f"{rate:.3f} per turn (half-life {half} turns); in "
+                     f"{rate:.3f} per turn ({life}); in "
                      f"{_pct(shrink, len(trend))} the 95% interval rules out lengths that never "
                      "halve")
     few = int(fitted["few_effective"].fillna(False).astype(bool).sum())
@@ -131,16 +140,24 @@ def describe_decay(summary: pd.DataFrame) -> Findings:
         rows = []
         for r in fitted.itertuples(index=False):
             what = (f"a step at turn {r.step_turn}" if r.shape == "step" else
+                    f"no half-life: lengths do not shrink (decay rate {r.decay_rate:.3f} per "
+                    "turn)" if not np.isfinite(float(r.half_life)) else
                     f"half-life {_half(r.half_life)} turns (95% interval "
                     f"{_half(r.half_life_low)} to {_half(r.half_life_high)})")
             rows.append(f"- `{_md(r.conversation_id)}` ({r.n_messages} messages): {what}"
                         + ("; few effective messages" if r.few_effective else ""))
         text += "\n\n" + "\n".join(rows)
-    head = (f"{_pct(int(step.sum()), n)} of the conversations with ten messages or more drop in "
-            "a step")
-    if len(trend):
-        head += (f", the other {_n(len(trend), 'conversation')} decay with a median half-life "
-                 f"of {half} turns")
+    if not len(trend):
+        return Findings(text, headline=(
+            "the one conversation with ten messages or more drops in a step" if n == 1 else
+            f"all {_n(n, 'conversation')} with ten messages or more drop in a step"))
+    how = (f"decay with a median half-life of {half} turns" if rate > 0 else
+           f"do not shrink in the median (decay rate {rate:.3f} per turn)")
+    if not step.any():
+        head = f"the {_n(n, 'conversation')} with ten messages or more {how}"
+    else:
+        head = (f"{_share(int(step.sum()), n, 'conversation')} with ten messages or more drop "
+                f"in a step; the other {_n(len(trend), 'conversation')} {how}")
     return Findings(text, headline=head)
 
 
@@ -202,6 +219,11 @@ def describe_baseline(table: pd.DataFrame) -> Findings:
             if str(table["null"].iloc[0]) == "shift" else "shuffled replies")
     sig = clean["p_value"] < 0.05
     short = int((clean["n_pairs"] < 20).sum())
+    if short == len(clean) and not sig.any():
+        return Findings(f"Too few exchanges to test whether {what}: every one of the "
+                        f"{_n(len(clean), 'direction')} has fewer than 20 exchanges, too few for "
+                        f"a test against {null} to reach p < 0.05.",
+                        headline=f"too few exchanges to test whether {what}")
     text = (f"In {_share(int(sig.sum()), len(clean), 'direction')[:-1]}; a direction is one "
             f"replier answering one partner in one conversation) {what} more than under {null} "
             "(p < 0.05).")
@@ -299,8 +321,8 @@ def describe_lengths(messages: pd.DataFrame, *, unit: str = "words", edge: int =
             + ("" if pd.isna(r.collapse_turn) else f", collapsed from turn {r.collapse_turn}")
             for r in both.itertuples(index=False)]
     head = (f"the last {edge} messages have a median of {_num(late)} {unit} against "
-            f"{_num(early)} for the first {edge}, and {_pct(len(done), len(both))} of the "
-            "conversations collapse")
+            f"{_num(early)} for the first {edge}, and "
+            f"{_share(len(done), len(both), 'conversation')} collapse")
     return Findings(text + _listed(rows, len(both)), headline=head)
 
 
@@ -364,8 +386,8 @@ def describe_end_markers(markers: pd.DataFrame) -> Findings:
     ends = (markers["ends_with_marker_share"] * markers["n_messages"]).sum()
     total = int(markers["n_messages"].sum())
     text = (f"In {_pct(with_only, n_conv)} conversations some message is nothing but an end "
-            f"marker; over all {_n(total, 'message')}, {100 * per['only'].sum() / total:.0f}% are "
-            f"marker-only and {100 * ends / total:.0f}% end with a marker.")
+            f"marker; over all {_n(total, 'message')}, {_percent(per['only'].sum(), total)} are "
+            f"marker-only and {_percent(ends, total)} end with a marker.")
     talk = markers[(markers["ends_with_marker_share"] >= 0.5) & (markers["n_marker_only"] == 0)]
     if len(talk):
         text += (f" {_n(len(talk), 'speaker')} end at least half their messages with a marker "
@@ -374,7 +396,7 @@ def describe_end_markers(markers: pd.DataFrame) -> Findings:
             f"{r.n_messages} marker-only, {100 * r.ends_with_marker_share:.0f}% ending with one"
             for r in markers.itertuples(index=False)]
     return Findings(text + _listed(rows, n_conv),
-                    headline=f"{100 * per['only'].sum() / total:.0f}% of messages are a bare "
+                    headline=f"{_percent(per['only'].sum(), total)} of messages are a bare "
                     "end marker")
 
 
@@ -438,6 +460,11 @@ def describe_who_ends(ends: pd.DataFrame) -> Findings:
     text += (f" Who first sends an empty or marker-only message: {quiet}. A median "
              f"{100 * q.median():.0f}% of a speaker's messages ask a question (range "
              f"{100 * q.min():.0f}% to {100 * q.max():.0f}%).")
+    if first["neither"] == n:
+        where = ("the one two-speaker conversation" if n == 1 else
+                 f"any of the {_n(n, 'two-speaker conversation')}")
+        return Findings(text, headline=f"no speaker sends an empty or marker-only message in "
+                        f"{where}")
     return Findings(text, headline=f"the opener goes quiet first in {_pct(first['opener'], n)} "
                     "two-speaker conversations")
 

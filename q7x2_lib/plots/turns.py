@@ -172,7 +172,7 @@ def plot_against_baseline(
     n_conversations = data["conversation_id"].nunique()
     panels = choose_view(n_conversations, max_panels=max_panels) == "panels"
     if ax is None:
-        _, (ax,) = new_figure(1, panel_size=(10, 0.4 * len(data) + 1.4) if panels else (7, 3.6))
+        _, (ax,) = new_figure(1, panel_size=(10, 0.4 * len(data) + 1.4) if panels else (8, 3.6))
     if panels:
         _baseline_rows(ax, data, value, kind)
     else:
@@ -180,7 +180,11 @@ def plot_against_baseline(
     ax.set_title(f"{'Lexical echo' if value == 'echo' else 'Mirroring'} against {kind} replies, "
                  f"{_n(n_conversations)}")
     ax.xaxis.set_major_locator(FixedLocator(_VALUE_TICKS["echo" if value == "echo" else "rho"]))
-    ax.legend(**_LEGEND)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**_LEGEND)
+    else:  # every direction too short for the statistic: say so instead of an empty frame
+        ax.text(0.5, 0.5, "no direction has enough exchanges for a value", ha="center",
+                va="center", transform=ax.transAxes, color="0.3")
     return ax
 
 
@@ -201,20 +205,27 @@ def _baseline_rows(ax: Axes, table: pd.DataFrame, value: str, kind: str) -> None
 
 
 def _baseline_histograms(ax: Axes, table: pd.DataFrame, value: str, kind: str) -> None:
-    """Observed values by role over the baseline, each as a density: one scale for all."""
+    """Observed values by role as count histograms over the baseline's band.
+
+    The band runs from the median lower to the median upper end of the directions' 95%
+    baseline intervals: where an observed value lies outside it, that direction beats its null.
+    A histogram of the baseline replicates would be a spike near zero that dwarfs the data.
+    """
     bins = np.linspace(0, 1, 41) if value == "echo" else np.linspace(-1, 1, 41)
-    base = table.loc[table[value].notna(), "baseline_mean"].dropna()
-    if len(base):
-        ax.hist(base, bins=bins, density=True, color="0.82",
-                label=f"{kind}: mean per direction (n = {len(base):,})")
+    valid = table[value].notna()
+    low, high = (table.loc[valid, c].dropna() for c in ("baseline_low", "baseline_high"))
+    if len(low) and len(high):
+        ax.axvspan(float(low.median()), float(high.median()), color="0.85", linewidth=0,
+                   label=f"{kind}: 95% range\n(median over {len(low):,} directions)")
     for role, colour in ROLE_COLOURS.items():
         part = table.loc[table["role"] == role, value].dropna()
         if len(part):
-            ax.hist(part, bins=bins, density=True, histtype="step", linewidth=1.8,
-                    color=colour, label=f"{_REPLY_LABELS[role]} (n = {len(part):,})")
+            ax.hist(part, bins=bins, histtype="step", linewidth=1.8, color=colour,
+                    label=f"{_REPLY_LABELS[role]} (n = {len(part):,})")
     ax.set_xlim(bins[0], bins[-1])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(_VALUE_LABELS[value])
-    ax.set_ylabel("density (each histogram has area 1)")
+    ax.set_ylabel("directions")
 
 
 @plot_function("matrix")
@@ -262,7 +273,8 @@ def plot_model_matrix(
     ax.set_xlabel("model that answered")
     ax.set_ylabel("model that opened")
     single = "" if len(finite) >= 2 else (
-        "\n(one value in the cells: no colour scale)" if len(finite) else "\n(no values)")
+        "\n(one value in the cells: no colour scale)" if len(finite) else
+        "\n(no conversation collapses)" if value == "collapse_turn" else "\n(no values)")
     total = int(data["n_conversations"].sum()) if "n_conversations" in data else len(data)
     ax.set_title(f"{_VALUE_LABELS[value].capitalize()} by model pair (n = count), "
                  f"{_n(total)}{single}")

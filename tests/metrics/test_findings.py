@@ -37,6 +37,16 @@ def test_describe_decay_counts_steps_and_lists_few_conversations():
     assert "- `decay` (60 messages): half-life 14 turns" in text
 
 
+def test_describe_decay_of_conversations_that_grow_gives_no_half_life():
+    grow = np.rint(np.expm1(1 + 0.05 * np.arange(60)))
+    m = make_messages({**_lengths("g1", grow), **_lengths("g2", grow[::-1][::-1] + 1)})
+    text = describe_decay(length_decay_summary(m, n_boot=50))
+    assert "no half-life: the median conversation does not shrink" in text
+    assert "never turns" not in text
+    assert text.headline.startswith("the 2 conversations with ten messages or more do not shrink "
+                                    "in the median (decay rate -0.0")
+
+
 def test_describe_decay_of_a_corpus_too_short():
     m = make_messages(_lengths("c", [10, 5]))
     assert describe_decay(length_decay_summary(m, n_boot=20)).startswith("Too few messages")
@@ -67,6 +77,12 @@ def test_describe_baseline_reports_significance_and_short_directions():
     assert "reuse the words" in echo
     empty = mirroring(make_messages({"x": [("A", "a b"), ("B", "c d")]}))
     assert describe_baseline(empty).startswith("Too few exchanges")
+    short = lexical_echo(make_messages({f"s{i}": [("A", "stars and light"), ("B", "light")] * 4
+                                        for i in range(3)}))
+    said = describe_baseline(short)  # every direction has 4 exchanges: no test can reach 0.05
+    assert said.startswith("Too few exchanges to test whether replies reuse the words of the "
+                           "message they answer: every one of the 6 directions has fewer than 20")
+    assert said.headline.startswith("too few exchanges")
     assert isinstance(describe_baseline(pd.concat([table])), Findings)
 
 
@@ -181,6 +197,9 @@ def test_describe_who_ends_and_model_matrix():
                              "(0%) have three or more conversations.")
     assert "it becomes informative where each ordered pair has several runs" in matrix
     assert describe_who_ends(who_ends(make_messages({"x": [("A", "hi")]}))).startswith("No two")
+    talkers = who_ends(make_messages({"t": [("A", words(5)), ("B", words(4))] * 3}))
+    assert describe_who_ends(talkers).headline == (
+        "no speaker sends an empty or marker-only message in the one two-speaker conversation")
 
 
 def test_describe_similarity_sees_a_fixed_point_and_coinciding_references():
@@ -218,6 +237,7 @@ def test_in_short_joins_headlines_and_every_finding_has_one():
     a, b = describe_lengths(m), describe_end_markers(end_marker_share(m))
     text = in_short(a, b)
     assert text.startswith("**In short**, on this corpus:\n\n- ")
-    assert "- The last 10 messages have a median of 26 words against 75" in text
+    assert ("- The last 10 messages have a median of 26 words against 75 for the first 10, and "
+            "1 of 2 conversations (50%) collapse\n") in text
     assert f"- {b.headline[0].upper()}{b.headline[1:]}" in text and not text.endswith(".")
     assert Findings("x").headline == "x"

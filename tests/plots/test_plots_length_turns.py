@@ -174,10 +174,10 @@ def test_against_baseline_rows_and_histograms(messages):
     assert ax.get_xlabel() == "Spearman rho, message vs reply length, each series detrended"
     ax = plot_against_baseline(lexical_echo(messages, n_shuffles=20), value="echo",
                                max_panels=1)
-    # The baseline (one mean per direction) and the observed values share one density scale.
-    assert legend_texts(ax) == ["circularly shifted: mean per direction (n = 4)",
+    # The baseline is a band (its typical 95% range), the observed values count directions.
+    assert legend_texts(ax) == ["circularly shifted: 95% range\n(median over 4 directions)",
                                 "opener replying (n = 2)", "responder replying (n = 2)"]
-    assert ax.get_ylabel() == "density (each histogram has area 1)"
+    assert ax.get_ylabel() == "directions"
     assert ax.get_title() == "Lexical echo against circularly shifted replies, 2 conversations"
     ax = plot_against_baseline(mirroring(messages, n_shuffles=20, null="permutation"))
     assert ax.get_title() == "Mirroring against shuffled replies, 2 conversations"
