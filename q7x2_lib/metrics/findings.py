@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._core.schema import tested_statistic
-from .._core.validate import require_columns
+from .._core.validate import messages_seen, require_columns
 from .dependence import MIN_EFFECTIVE
 
 __all__ = [
@@ -293,6 +293,7 @@ def describe_lengths(messages: pd.DataFrame, *, unit: str = "words", edge: int =
     """
     from .length import collapse_turn, early_late_ratio
 
+    messages_seen(messages, func="describe_lengths", columns=("text",))  # names this function
     ratio = early_late_ratio(messages, edge=edge, unit=unit)
     collapse = collapse_turn(messages, threshold=collapse_threshold, window=collapse_window,
                              unit=unit)

@@ -32,6 +32,9 @@ def test_a_small_table_gives_a_table_not_an_error(name: str, case: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = func(SMALL[case], **options)
+    if isinstance(out, q7.Findings):  # a finding: sentences that say what there is, or is not
+        assert out.strip() and out.headline, name
+        return
     tables = [out] if isinstance(out, pd.DataFrame | pd.Series) else [
         v for v in vars(out).values() if isinstance(v, pd.DataFrame)]
     assert tables, f"{name} returned {type(out).__name__}"
