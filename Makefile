@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORPUS ?=
 OUT ?=
+CODE ?= fold
 # CORPUS and OUT reach the q7x2 command as they were typed: make does not expand $(...) in them
 # and no shell reads them as code (they travel in the environment, quoted where used).
 override CORPUS := $(value CORPUS)
@@ -75,7 +76,6 @@ distclean: clean ## also remove .venv
 	rm -rf $(VENV)
 
 # --- reports and the browser test ---------------------------------------------------------
-CODE ?= fold
 override CODE := $(value CODE)
 BROWSER_STAMP := $(VENV)/.installed-browser
 .PHONY: report test-browser

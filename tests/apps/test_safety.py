@@ -70,6 +70,19 @@ def test_make_passes_corpus_and_out_to_the_command_without_a_shell(tmp_path: Pat
     assert "is not a file, folder or matching pattern" in result.stderr
 
 
+@pytest.mark.skipif(shutil.which("make") is None or not (PROJECT_ROOT / ".venv").is_dir(),
+                    reason="needs make and the project's .venv (make env)")
+def test_make_report_folds_code_by_default_and_lab_takes_port_and_no_browser() -> None:
+    # CODE defaults to fold: the run reaches the command, which refuses the missing corpus.
+    result = _make("report", "CORPUS=no such corpus")
+    assert "CODE must be" not in result.stderr
+    assert "is not a file, folder or matching pattern" in result.stderr
+    assert "CODE must be fold, hide or show" in _make("report", "CODE=nope").stderr
+    lab = _make("-n", "lab", "PORT=8899", "NO_BROWSER=1").stdout
+    assert 'q7x2 lab --port "8899" --no-browser' in lab
+    assert "--no-browser" not in _make("-n", "lab").stdout
+
+
 def test_info_shows_control_characters_as_escapes(tmp_path: Path, capsys) -> None:
     shutil.copy(FIXTURES / "invalid" / "latin1.md", tmp_path / "bad\x1b[2J\u202egpj.md")
     assert main(["info", str(tmp_path)]) == 0
