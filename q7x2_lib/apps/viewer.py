@@ -15,6 +15,7 @@ from ..plots._base import speaker_palette
 
 __all__ = [
     "ConversationView",
+    "cycles",
     "conversation_list",
     "conversation_view",
     "corpus_html",
@@ -225,7 +226,14 @@ class ConversationView:
         Which page of ``per_page`` messages is shown (1-based).
     collapse
         Runs of at least this many (2 or more) consecutive identical messages show once, with
-        a count and the turns they fill.
+        a count and the turns they fill; a cycle of 2 to ``MAX_CYCLE`` messages repeated this
+        many times shows its first round and folds the rest (``turns 39–96: a 2-message cycle
+        × 29``).
+    fold_words
+        A message longer than this many words shows its first ``PREVIEW_WORDS`` and folds the
+        rest into a ``<details>`` element (no script): the page stays readable at any length.
+    turn
+        The turn to show: its page is shown and the message is outlined (``None``: none).
     """
 
     messages: pd.DataFrame
@@ -234,9 +242,11 @@ class ConversationView:
     page: int = 1
     per_page: int = 100
     collapse: int = 3
+    fold_words: int = 300
+    turn: int | None = None
 
     def __post_init__(self) -> None:
-        for name, low in (("page", 1), ("per_page", 1), ("collapse", 2)):
+        for name, low in (("page", 1), ("per_page", 1), ("collapse", 2), ("fold_words", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number of at least {low}, got {value!r}")
@@ -260,7 +270,18 @@ class ConversationView:
     def at_page(self, page: int) -> ConversationView:
         """The same view on another page."""
         return ConversationView(self.messages, self.conversation, self.marks, page,
-                                self.per_page, self.collapse)
+                                self.per_page, self.collapse, self.fold_words)
+
+    def at_turn(self, turn: int) -> ConversationView:
+        """The same view on the page that holds ``turn``, with that message outlined."""
+        turns = self.messages["turn"].astype(int).tolist()
+        if isinstance(turn, bool) or not isinstance(turn, int) or turn not in turns:
+            span = f"{turns[0]} to {turns[-1]}" if turns else "none"
+            raise ValueError(f"turn must be one of this conversation's turns ({span}), got "
+                             f"{turn!r}")
+        page = turns.index(turn) // self.per_page + 1
+        return ConversationView(self.messages, self.conversation, self.marks, page,
+                                self.per_page, self.collapse, self.fold_words, turn)
 
     def __repr__(self) -> str:
         return (f"<ConversationView {self.conversation_id}: {_count(len(self.messages), 'message')}"
@@ -273,6 +294,7 @@ class ConversationView:
 def conversation_view(
     messages: pd.DataFrame, conversations: pd.DataFrame | None, conversation_id: str | int, *,
     page: int = 1, per_page: int = 100, collapse: int = 3, loops: bool = True,
+    fold_words: int = 300, turn: int | None = None,
 ) -> ConversationView:
     """Pick one conversation by id (or position) and make its view; see ``Corpus.conversation``."""
     ids = (conversations["conversation_id"] if conversations is not None
@@ -284,7 +306,8 @@ def conversation_view(
     if conversations is not None:
         conv = conversations[conversations["conversation_id"] == cid].iloc[0]
     marks = loop_marks(rows) if loops and len(rows) else None
-    return ConversationView(rows, conv, marks, page, per_page, collapse)
+    view = ConversationView(rows, conv, marks, page, per_page, collapse, fold_words)
+    return view if turn is None else view.at_turn(turn)
 
 
 def _pick(ids: list[str], wanted: str | int) -> str:
@@ -350,9 +373,11 @@ def _message_html(view: ConversationView, run: list[pd.Series], colours: dict[st
     if len(run) > 1:
         badges += _badge(f"× {len(run)} identical", "identical",
                          "consecutive messages with exactly this text")
-    body = render_markdown(str(row["text"])) or (
-        f'<p style="margin:.3em 0;color:{_MUTED}"><em>(no text)</em></p>')
-    return (f'<div class="q7x2-message" style="display:flex;gap:.6em;margin:.3em 0;'
+    body = _body_html(str(row["text"]), int(row["n_words"]), view.fold_words)
+    target = view.turn is not None and int(row["turn"]) == view.turn
+    outline = f"outline:2px solid {colour};" if target else ""
+    css = "q7x2-message q7x2-target" if target else "q7x2-message"
+    return (f'<div class="{css}" style="display:flex;gap:.6em;margin:.3em 0;{outline}'
             f'padding:.2em .6em;border-left:4px solid {colour}">'
             f'<div class="q7x2-turn" style="min-width:2.6em;color:{_MUTED};font-family:monospace">'
             f'#{int(row["turn"])}</div><div style="flex:1;min-width:0">'
@@ -361,6 +386,39 @@ def _message_html(view: ConversationView, run: list[pd.Series], colours: dict[st
             f'{_length_bar(int(row["n_words"]), longest, colour)}</div>'
             f'<div class="q7x2-text" style="overflow-wrap:anywhere">{body}</div>'
             f'{_run_note(run)}</div></div>')
+
+
+#: Words a folded message shows before its "show the remaining words" control.
+PREVIEW_WORDS = 80
+#: The longest cycle the view folds (``Corpus.conversation(collapse=...)``).
+MAX_CYCLE = 6
+_WORD_END_RE = re.compile(r"\S+\s*")
+
+
+def _body_html(text: str, n_words: int, fold_words: int) -> str:
+    """A message's text as safe HTML; past ``fold_words`` words, a preview and the rest folded.
+
+    The text is cut at a line break near the preview's end where there is one (else after a
+    word), and both parts go through :func:`render_markdown`: folding adds no way for a message
+    to write markup.
+    """
+    if not text.strip():
+        return f'<p style="margin:.3em 0;color:{_MUTED}"><em>(no text)</em></p>'
+    if n_words <= fold_words:
+        return render_markdown(text)
+    cut = 0
+    for k, m in enumerate(_WORD_END_RE.finditer(text)):
+        if k >= PREVIEW_WORDS:
+            break
+        cut = m.end()
+    line = text.rfind("\n", 0, cut)
+    if line > cut // 2:
+        cut = line + 1
+    head, rest = text[:cut], text[cut:]
+    left = max(n_words - len(head.split()), 1)
+    return (f'{render_markdown(head)}<details class="q7x2-fold"><summary style="cursor:pointer;'
+            f'color:{_MUTED};font-size:.9em">… show the remaining {left:,} words</summary>'
+            f'{render_markdown(rest)}</details>')
 
 
 def _run_note(run: list[pd.Series]) -> str:
@@ -384,6 +442,51 @@ def _runs(rows: pd.DataFrame, collapse: int) -> list[list[pd.Series]]:
         run = list(group)
         out.extend([run] if len(run) >= collapse else ([r] for r in run))
     return out
+
+
+def cycles(texts: list[str], *, collapse: int = 3,
+           max_period: int = MAX_CYCLE) -> list[tuple[int, int, int]]:
+    """Stretches of ``texts`` that repeat a cycle of 2 to ``max_period`` distinct messages.
+
+    Returns ``(start, end, period)`` per stretch (``end`` exclusive) where ``texts[i] ==
+    texts[i - period]`` from ``start + period`` to ``end`` and the cycle runs at least
+    ``collapse`` times, the shortest period first, stretches never overlapping. A cycle of one
+    message is an identical run, which :func:`_runs` handles. Linear in ``len(texts)`` times
+    ``max_period``.
+    """
+    n, out, i = len(texts), [], 0
+    while i < n:
+        best = None
+        for p in range(2, max_period + 1):
+            if i + p * collapse > n or len(set(texts[i:i + p])) < 2:
+                continue
+            j = i + p
+            while j < n and texts[j] == texts[j - p]:
+                j += 1
+            if (j - i) // p >= collapse:
+                best = (i, j, p)
+                break
+        if best is None:
+            i += 1
+            continue
+        out.append(best)
+        i = best[1]
+    return out
+
+
+def _cycle_html(rows: list[pd.Series], period: int, colours: dict[str, str]) -> str:
+    """The folded rounds of a cycle: one line per message, naming the message it repeats."""
+    first, last = int(rows[0]["turn"]) - period, int(rows[-1]["turn"])
+    rounds = (len(rows) + period) / period
+    times = f"{rounds:.0f}" if rounds.is_integer() else f"{rounds:.1f}"
+    lines = "".join(
+        f'<div style="border-left:4px solid {colours[str(r["speaker"])]};padding-left:.6em;'
+        f'color:{_MUTED};font-size:.85em">#{int(r["turn"])} '
+        f'{html.escape(_visible_controls(str(r["speaker"])))}: the text of '
+        f'#{int(r["turn"]) - period}</div>' for r in rows)
+    return (f'<details class="q7x2-cycle" style="margin:.3em 0 .3em 3.2em">'
+            f'<summary style="cursor:pointer">turns {first}–{last}: a {period}-message cycle '
+            f'× {times}</summary>{lines}</details>')
 
 
 def _header_html(view: ConversationView, colours: dict[str, str]) -> str:
@@ -432,8 +535,20 @@ def _conversation_html(view: ConversationView) -> str:
     rows = view.messages.iloc[start:start + view.per_page]
     longest = int(view.messages["n_words"].max()) if len(view.messages) else 0
     marks = {} if view.marks is None else {int(r["turn"]): r for _, r in view.marks.iterrows()}
-    body = "".join(_message_html(view, run, colours, longest, marks)
-                   for run in _runs(rows, view.collapse))
+    parts, at = [], 0
+    texts = rows["text"].astype(str).tolist()
+    for start, end, period in cycles(texts, collapse=view.collapse):
+        folded = rows["turn"].iloc[start + period:end].astype(int)
+        if view.turn is not None and view.turn in set(folded):
+            continue  # the turn asked for lies inside: leave this cycle open
+        parts += [_message_html(view, run, colours, longest, marks)
+                  for run in _runs(rows.iloc[at:start + period], view.collapse)]
+        parts.append(_cycle_html([r for _, r in rows.iloc[start + period:end].iterrows()],
+                                 period, colours))
+        at = end
+    parts += [_message_html(view, run, colours, longest, marks)
+              for run in _runs(rows.iloc[at:], view.collapse)]
+    body = "".join(parts)
     pager = _pager_html(view, int(rows["turn"].min()), int(rows["turn"].max())) if len(rows) else ""
     return (f'<div class="q7x2-conversation" style="max-width:60em;line-height:1.4">'
             f'{_header_html(view, colours)}{pager}{body}{pager}</div>')

@@ -107,18 +107,22 @@ class Corpus:
 
     def conversation(
         self, conversation_id: str | int, *, page: int = 1, per_page: int = 100,
-        collapse: int = 3, loops: bool = True,
+        collapse: int = 3, loops: bool = True, fold_words: int = 300, turn: int | None = None,
     ) -> ConversationView:
         """Read one conversation as a chat (in JupyterLab); ``conversation_id`` or a position.
 
-        Messages are shown ``per_page`` at a time (``page`` is 1-based); runs of ``collapse`` or
-        more identical consecutive messages show once; ``loops`` badges repeats and loops.
-        Returns a ``q7x2_lib.apps.viewer.ConversationView``.
+        Messages are shown ``per_page`` at a time (``page`` is 1-based; ``turn=57`` shows the
+        page holding turn 57, that message outlined); runs of ``collapse`` or more identical
+        consecutive messages show once, and a cycle of 2 to 6 messages repeated ``collapse``
+        times or more shows one round with the rest folded; a message longer than
+        ``fold_words`` words shows its start, the rest one click away; ``loops`` badges repeats
+        and loops. Returns a ``q7x2_lib.apps.viewer.ConversationView``.
         """
         from ..apps.viewer import conversation_view
 
         return conversation_view(self.messages, self.conversations, conversation_id, page=page,
-                                 per_page=per_page, collapse=collapse, loops=loops)
+                                 per_page=per_page, collapse=collapse, loops=loops,
+                                 fold_words=fold_words, turn=turn)
 
     def to_convokit(self, path: Source | None = None):
         """This corpus in ConvoKit's terms: a ``convokit.Corpus`` (needs the ``convokit``

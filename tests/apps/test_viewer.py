@@ -229,3 +229,62 @@ def test_corpus_summary_lists_conversations(seeds: q7.Corpus) -> None:
                                         "n_words", "started", "ending"]
     assert listing["n_messages"].tolist() == [97, 97, 49, 1]
     assert isinstance(listing, pd.DataFrame)
+
+
+# --- real lengths: folded long messages, folded cycles, a jump to a turn ----------------------
+
+def test_a_long_message_shows_its_start_and_folds_the_rest() -> None:
+    long = " ".join(f"w{i}" for i in range(10_000))
+    markup = _view([" ", long, "short reply"])
+    _assert_safe(markup)
+    assert markup.count('class="q7x2-fold"') == 1
+    assert "… show the remaining 9,920 words" in markup
+    head, rest = markup.split('<details class="q7x2-fold">')
+    assert "w79 " in head.split('class="q7x2-text"')[-1] and "w80" not in head
+    assert "w80" in rest and "w9999" in rest  # nothing is lost, only folded
+    assert 'class="q7x2-fold"' not in _view([" ", " ".join(["w"] * 300)])  # at the limit: open
+
+
+def test_folding_keeps_hostile_text_inert() -> None:
+    for text in HOSTILE:
+        _assert_safe(_view([" ", " ".join([text] * 200)], fold_words=10))
+
+
+def test_cycles_are_found_with_the_shortest_period() -> None:
+    from q7x2_lib.apps.viewer import cycles
+
+    assert cycles(["a", "b"] * 5) == [(0, 10, 2)]
+    assert cycles(["x", "a", "b", "c"] * 3 + ["y"]) == [(0, 12, 4)]
+    assert cycles(["a", "b", "a", "b", "z"]) == []  # twice is not a cycle (collapse=3)
+    assert cycles(["a"] * 9) == []  # identical runs are the other fold
+    assert cycles(["s", "a", "b"] + ["a", "b"] * 3 + ["c", "d", "e"] * 3) == [(1, 9, 2),
+                                                                           (9, 18, 3)]
+
+
+def test_a_ping_pong_folds_into_one_round_and_a_count() -> None:
+    texts = [" ", "opening thought", *["I can't continue this.", "[END]"] * 29]
+    markup = _view(texts)
+    _assert_safe(markup)
+    assert markup.count('class="q7x2-message"') == 4  # seed, opening, one round of two
+    assert "turns 2–59: a 2-message cycle × 29" in markup
+    assert "#59 A: the text of #57" in markup  # expandable, every turn accounted for
+
+
+def test_a_turn_opens_its_page_and_its_cycle() -> None:
+    texts = [f"message {i}" for i in range(30)] + ["ping", "pong"] * 20
+    messages = make_messages({"c": [("AB"[i % 2], t) for i, t in enumerate(texts)]})
+    view = conversation_view(messages, None, "c", per_page=25, turn=57)
+    assert view.page == 3 and view.turn == 57
+    markup = view._repr_html_()
+    assert markup.count("q7x2-target") == 1 and "q7x2-cycle" not in markup
+    assert 'q7x2-target" style="display:flex;gap:.6em;margin:.3em 0;outline' in markup
+    with pytest.raises(ValueError, match=r"turn must be one of this conversation's turns \(0 to "
+                                         r"69\), got 70"):
+        conversation_view(messages, None, "c", turn=70)
+
+
+def test_one_message_and_failed_runs_show_as_what_they_are(seeds: q7.Corpus) -> None:
+    letter = seeds.conversation("004_036c2c114749dfaf")._repr_html_()
+    assert letter.count('class="q7x2-message"') == 1
+    failed = make_messages({"f": [("A", " ")]}, seed=True)
+    assert "a failed run: no model replied" in conversation_view(failed, None, "f")._repr_html_()
