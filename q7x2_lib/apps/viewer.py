@@ -585,8 +585,10 @@ def corpus_html(summary: pd.DataFrame, conversations: pd.DataFrame, *, max_rows:
     return (f'<div class="q7x2-corpus">{summary._repr_html_()}'
             f'<ul style="margin:.3em 0">{items}{more}</ul>'
             f'<div style="color:{_MUTED};font-size:.9em">List them with '
-            f"<code>.list_conversations()</code>; read one with "
-            f"<code>.conversation({example})</code>.</div></div>")
+            f"<code>.list_conversations()</code> (end state, loop, collapse, problems), browse "
+            f"them with <code>.explore()</code>; read one with "
+            f"<code>.conversation({example})</code>; search with "
+            f"<code>.search(\"text\")</code>.</div></div>")
 
 
 def _label(row: pd.Series) -> str:

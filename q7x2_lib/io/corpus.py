@@ -100,10 +100,41 @@ class Corpus:
         return corpus_html(self.summary(), self.conversations)
 
     def list_conversations(self) -> pd.DataFrame:
-        """One row per conversation, to pick one to read; see ``viewer.conversation_list``."""
-        from ..apps.viewer import conversation_list
+        """One row per conversation with what to sort and filter by: models, messages, words,
+        end state and whom it applies to, loop onset and period, collapse turn, problems; see
+        ``q7x2_lib.apps.explore.conversation_table``. Computed once per corpus."""
+        from ..apps.explore import conversation_table
 
-        return conversation_list(self.conversations, self.messages)
+        if "_table" not in self.__dict__:  # a frozen dataclass: cache beside the fields
+            self.__dict__["_table"] = conversation_table(self.messages, self.conversations,
+                                                         self.problems)
+        return self.__dict__["_table"].copy()
+
+    def explore(self, **view_options):
+        """The conversation table as a sortable, searchable widget in JupyterLab; selecting a
+        row opens that conversation below it (``view_options`` go to ``conversation``). Shows
+        as the plain table where widgets are not available. See ``apps.explore.Explorer``."""
+        from ..apps.explore import Explorer
+
+        return Explorer(self, **view_options)
+
+    def search(self, pattern: str, *, regex: bool = False, case: bool = False,
+               context: int = 60, max_hits: int = 100_000, include_seed: bool = True):
+        """Messages matching ``pattern`` (plain text, or an RE2 regex with ``regex=True``;
+        case ignored unless ``case=True``), with conversation, turn, speaker and highlighted
+        context; linear time on any pattern and text. See ``apps.explore.search``."""
+        from ..apps.explore import search
+
+        return search(self.messages, pattern, regex=regex, case=case, context=context,
+                      max_hits=max_hits, include_seed=include_seed)
+
+    def compare(self, id_a: str | int, id_b: str | int, *, turn: int | None = None,
+                fold_words: int = 300):
+        """Two conversations side by side: lengths and states aligned by turn, and with
+        ``turn`` the text of both at that turn. See ``apps.explore.compare``."""
+        from ..apps.explore import compare
+
+        return compare(self, id_a, id_b, turn=turn, fold_words=fold_words)
 
     def conversation(
         self, conversation_id: str | int, *, page: int = 1, per_page: int = 100,
