@@ -88,8 +88,9 @@ $(BROWSER_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[browser]'
 	@touch $@
 
-test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chromium (/usr/bin/chromium; no browser download)
-	Q7X2_REQUIRE_BROWSER=1 $(BIN)/pytest tests/browser -p no:cacheprovider
+test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chromium (no browser download); screenshots in runs/browser/
+	@mkdir -p runs/browser
+	Q7X2_REQUIRE_BROWSER=1 Q7X2_SCREENSHOTS="$(CURDIR)/runs/browser" $(BIN)/pytest tests/browser -p no:cacheprovider
 
 # --- benchmarks ---------------------------------------------------------------------------
 .PHONY: bench

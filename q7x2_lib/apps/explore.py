@@ -111,7 +111,7 @@ class Explorer:
         The id of the conversation shown, or ``None``.
     """
 
-    def __init__(self, corpus, *, table: pd.DataFrame | None = None, page_length: int = 15,
+    def __init__(self, corpus, *, table: pd.DataFrame | None = None, page_length: int = 10,
                  **view_options) -> None:
         self.corpus = corpus
         self.table = corpus.list_conversations() if table is None else table
@@ -141,7 +141,9 @@ class Explorer:
 
             shown = self.table.copy()
             shown["started"] = shown["started"].astype("string")
+            lengths = sorted({self.page_length, 10, 25, 50, 100})
             grid = ITable(shown, select={"style": "single"}, pageLength=self.page_length,
+                          lengthMenu=lengths,
                           showIndex=False, classes="display compact", maxBytes=0,
                           allow_html=False)
             out = ipywidgets.Output()

@@ -23,6 +23,7 @@ import pytest
 
 import q7x2_lib as q7
 from q7x2_lib.apps.lab import KERNELSPEC, lab_command
+from q7x2_lib.datasets import write_synthetic_corpus
 
 CHROMIUM = Path(os.environ.get("Q7X2_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -93,10 +94,33 @@ def _scratch_project(root: Path) -> None:
     ]
     nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC)})
     nbformat.write(nb, root / "notebooks" / "viewer-check.ipynb")
+    _explore_corpus(root / "explore", blocks)
+    explore = [
+        nbformat.v4.new_code_cell('import q7x2_lib as q7\n\ncorpus = q7.read_corpus("explore", '
+                                  'root=q7.PROJECT_ROOT, errors="skip")\nexplorer = '
+                                  'corpus.explore(fold_words=200)\nexplorer'),
+        nbformat.v4.new_code_cell('corpus.search("rest here together")'),
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=explore, metadata={
+        "kernelspec": dict(KERNELSPEC)}), root / "notebooks" / "explore-check.ipynb")
     (root / ".gitignore").write_text(".jupyter/\nlab.log\n.ipynb_checkpoints/\n")
     who = ["-c", "user.name=q7x2", "-c", "user.email=q7x2@localhost"]
     for args in (["init", "-q"], ["add", "-A"], [*who, "commit", "-qm", "scratch"]):
         subprocess.run(["git", *args], cwd=root, check=True)
+
+
+def _explore_corpus(folder: Path, hostile_blocks: list[str]) -> None:
+    """100 synthetic runs, the hostile transcript, and a reader's worst case: one message of
+    3,000 words, then a refusal ↔ [END] ping-pong of 40 messages."""
+    write_synthetic_corpus(folder, n_conversations=100, seed=3, formats=("md",),
+                           messages=(12, 30))
+    header = f"# Mallory 1 ↔ Mallory 2\n\n**Messages:** {len(HOSTILE)}\n\n---\n\n"
+    (folder / "mallory.md").write_text(header + "\n".join(hostile_blocks), encoding="utf-8")
+    long = " ".join(f"word{i}" for i in range(3000))
+    bodies = [" ", long, "a short answer", *["I cannot continue.", "[END]"] * 20]
+    blocks = [f"### Reader {i % 2 + 1}\n\n{b}\n\n---\n" for i, b in enumerate(bodies)]
+    head = f"# Reader 1 ↔ Reader 2\n\n**Messages:** {len(bodies)}\n\n---\n\n"
+    (folder / "reader.md").write_text(head + "\n".join(blocks), encoding="utf-8")
 
 
 def _environment(root: Path) -> dict[str, str]:
@@ -288,4 +312,90 @@ def test_reports_open_offline_with_every_figure_visible(browser, tmp_path: Path)
         for i in range(images.count()):
             assert images.nth(i).is_visible(), (report.name, i)
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    page.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    folder = Path(os.environ.get("Q7X2_SCREENSHOTS", "/tmp"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"q7x2-explore-{name}.png"), full_page=True)
+
+
+def _table_rows(grid) -> list[list[str]]:
+    return grid.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.textContent))")
+
+
+def _search_box(grid):
+    return grid.locator("input[type=search]").first
+
+
+def test_explore_a_corpus_of_a_hundred_conversations(browser, lab) -> None:
+    page, dialogs = _run_notebook(browser, lab, "explore-check.ipynb")
+    assert _errors(page) == []
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    grid = panel.locator(".jp-OutputArea-output table.dataTable").first
+    grid.wait_for(timeout=RUN_TIMEOUT_MS)
+    wrapper = grid.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')]").first
+    header = [t.strip() for t in grid.locator("thead th").all_inner_texts()]
+    for column in ("conversation_id", "models", "end_state", "loop_onset", "collapse_turn",
+                   "problems"):
+        assert column in header, header
+    info = wrapper.inner_text()
+    assert "102 entries" in info.replace(",", ""), info  # 100 runs + mallory + reader
+    _shot(page, "1-table")
+
+    words = header.index("n_words")
+    # Sort by words, most first: the rows come back in that order. (The header's sort button,
+    # activated from the keyboard twice: ascending, then descending.)
+    order = grid.locator("thead th").nth(words).locator(".dt-column-order")
+    for _ in range(2):
+        order.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(300)
+    assert grid.locator("thead th").nth(words).get_attribute("aria-sort") == "descending"
+    shown = [int(r[words]) for r in _table_rows(grid)]
+    assert shown == sorted(shown, reverse=True) and len(shown) >= 10, shown
+    _shot(page, "2-sorted")
+
+    # Filter with the search box, open the hostile transcript from its row.
+    box = _search_box(wrapper)
+    box.fill("mallory")
+    page.wait_for_timeout(500)
+    rows = _table_rows(grid)
+    assert len(rows) == 1 and rows[0][0] == "mallory", rows
+    grid.locator("tbody tr").first.click()
+    view = panel.locator(".q7x2-conversation").first
+    view.wait_for(timeout=60_000)
+    assert "<script>alert(1)</script>" in view.inner_text()
+    assert page.locator(".jp-OutputArea script, .jp-OutputArea img[onerror]").count() == 0
+    assert view.locator("a").count() == 0
+    assert page.evaluate("() => window.__q7x2_pwned === undefined")
+    _shot(page, "3-opened-hostile")
+
+    # Open the long one: its 3,000-word message is folded, its ping-pong is one round.
+    box.fill("reader")
+    page.wait_for_timeout(500)
+    grid.locator("tbody tr").first.click()
+    panel.locator(".q7x2-conversation .q7x2-fold").first.wait_for(timeout=60_000)
+    view = panel.locator(".q7x2-conversation").first
+    assert "Reader 1" in view.inner_text()
+    height = view.evaluate("v => v.getBoundingClientRect().height")
+    assert height < 2_000, height  # 43 messages, one of 3,000 words, fit on a screen or two
+    fold = view.locator("details.q7x2-fold").first
+    assert not fold.evaluate("d => d.open") and not fold.locator("text=word2999").is_visible()
+    fold.locator("summary").click()
+    assert fold.evaluate("d => d.open") and "word2999" in fold.inner_text()
+    cycle = view.locator("details.q7x2-cycle").first
+    assert "a 2-message cycle × 20" in cycle.locator("summary").inner_text()
+    cycle.locator("summary").click()
+    assert cycle.evaluate("d => d.open") and "the text of #3" in cycle.inner_text()
+    _shot(page, "4-expanded")
+
+    # Search across the corpus: a table of matches, the match highlighted.
+    found = panel.locator(".q7x2-search").first
+    assert found.locator("mark").count() >= 1
+    assert "matches of rest here together" in found.inner_text()
+    assert dialogs == []
+    _shot(page, "5-search")
     page.close()
