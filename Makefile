@@ -97,6 +97,11 @@ test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chrom
 
 bench: $(STAMP) ## benchmarks at 100-10,000 conversations: read vs floor, Parquet, workers, metrics, figures
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/viewer.py
+
+.PHONY: bench-viewer
+bench-viewer: $(STAMP) ## the chat view, search and the conversation table at real lengths, against floors
+	$(BIN)/python benchmarks/viewer.py
 
 .PHONY: bench-coverage
 bench-coverage: $(STAMP) ## coverage of intervals and false positives of tests on simulated autocorrelated runs

@@ -100,6 +100,8 @@ def _scratch_project(root: Path) -> None:
                                   'root=q7.PROJECT_ROOT, errors="skip")\nexplorer = '
                                   'corpus.explore(fold_words=200)\nexplorer'),
         nbformat.v4.new_code_cell('corpus.search("rest here together")'),
+        nbformat.v4.new_code_cell('corpus.search("onerror|javascript", regex=True)'),
+        nbformat.v4.new_code_cell('corpus.compare("mallory", "reader", turn=1)'),
     ]
     nbformat.write(nbformat.v4.new_notebook(cells=explore, metadata={
         "kernelspec": dict(KERNELSPEC)}), root / "notebooks" / "explore-check.ipynb")
@@ -392,10 +394,17 @@ def test_explore_a_corpus_of_a_hundred_conversations(browser, lab) -> None:
     assert cycle.evaluate("d => d.open") and "the text of #3" in cycle.inner_text()
     _shot(page, "4-expanded")
 
-    # Search across the corpus: a table of matches, the match highlighted.
-    found = panel.locator(".q7x2-search").first
-    assert found.locator("mark").count() >= 1
-    assert "matches of rest here together" in found.inner_text()
+    # Search across the corpus: a table of matches, the match highlighted; hostile text found
+    # by a search, and shown side by side with another conversation, stays text.
+    found = panel.locator(".q7x2-search")
+    assert found.first.locator("mark").count() >= 1
+    assert "matches of rest here together" in found.first.inner_text()
+    assert 'onerror="window.__q7x2_pwned = 1"' in found.nth(1).inner_text()
+    both = panel.locator(".q7x2-compare").first
+    assert "<script>alert(1)</script>" in both.inner_text() and "word2999" not in both.inner_text()
+    assert page.locator(".jp-OutputArea script, .jp-OutputArea img[onerror]").count() == 0
+    assert panel.locator(".q7x2-search a, .q7x2-compare a").count() == 0
+    assert page.evaluate("() => window.__q7x2_pwned === undefined")
     assert dialogs == []
     _shot(page, "5-search")
     page.close()
