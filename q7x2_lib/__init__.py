@@ -20,12 +20,23 @@ from ._core.version import __version__ as __version__
 from .apps.provenance import describe_run, notebook_defaults
 from .datasets import make_messages
 from .io import TRANSCRIPT_FORMATS, Corpus, TranscriptWarning, read_corpus, read_transcript
-from .metrics import attractors, dependence, drift, findings, length, overview, stats, turns
+from .metrics import (
+    attractors,
+    dependence,
+    drift,
+    findings,
+    length,
+    overview,
+    semantic,
+    stats,
+    turns,
+)
 from .metrics.attractors import *  # noqa: F403
 from .metrics.drift import *  # noqa: F403
 from .metrics.findings import *  # noqa: F403
 from .metrics.length import *  # noqa: F403
 from .metrics.overview import *  # noqa: F403
+from .metrics.semantic import *  # noqa: F403
 from .metrics.stats import bootstrap_ci, describe_groups, grouped_bootstrap, round_floats
 from .metrics.turns import *  # noqa: F403
 from .plots import *  # noqa: F403
@@ -64,6 +75,7 @@ __all__ = [
     "length",
     "overview",
     "turns",
+    "semantic",
     "tokenize",
     *overview.__all__,
     *length.__all__,
@@ -71,5 +83,6 @@ __all__ = [
     *drift.__all__,
     *attractors.__all__,
     *findings.__all__,
+    *semantic.__all__,
     *plots.__all__,
 ]

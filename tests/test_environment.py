@@ -34,6 +34,10 @@ def _conda() -> dict[str, str]:
         m = re.fullmatch(r"  - ([A-Za-z0-9_.-]+)(?:=(\S+))?", line)
         if m and m[1] not in ("python", "pip"):
             pins[_norm(m[1])] = m[2]
+        # a package conda-forge does not have comes from PyPI, in the pip section
+        m = re.fullmatch(r"      - ([A-Za-z0-9_.-]+)==(\S+)(?:\s+#.*)?", line)
+        if m:
+            pins[_norm(m[1])] = m[2]
     return pins
 
 

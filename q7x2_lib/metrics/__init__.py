@@ -3,11 +3,11 @@
 ``overview`` (corpus at a glance), ``length`` (message length decay), ``turns`` (turn-taking
 asymmetry), ``drift`` (thematic drift) and ``attractors`` (repeats, loops, end states), on the
 building blocks of ``stats`` (bootstrap, permutation, robust fits) and ``dependence`` (block
-bootstrap and circular-shift nulls for autocorrelated messages); ``findings`` turns their tables
-into sentences.
+bootstrap and circular-shift nulls for autocorrelated messages); ``semantic`` (offline message
+embeddings and drift in embedding space); ``findings`` turns their tables into sentences.
 """
 
-from . import attractors, dependence, drift, findings, length, overview, stats, turns
+from . import attractors, dependence, drift, findings, length, overview, semantic, stats, turns
 
-__all__ = ["attractors", "dependence", "drift", "findings", "length", "overview", "stats",
-           "turns"]
+__all__ = ["attractors", "dependence", "drift", "findings", "length", "overview", "semantic",
+           "stats", "turns"]
