@@ -81,15 +81,15 @@ def conversation_table(messages: pd.DataFrame, conversations: pd.DataFrame,
 
 
 def _problem_counts(conversations: pd.DataFrame, problems: pd.DataFrame | None) -> np.ndarray:
+    """Rows of ``problems`` about each conversation's file, and about its twin if it has one."""
     if problems is None or problems.empty:
         return np.zeros(len(conversations), dtype="int64")
     per_file = problems["source"].astype(str).value_counts()
-    files = conversations["source"].astype(str)
-    twins = conversations["twin"].astype("string").fillna("") if "twin" in conversations else ""
-    own = files.map(per_file).fillna(0).to_numpy()
-    twin = (pd.Series(twins).map(per_file).fillna(0).to_numpy() if len(conversations) else own)
-    return (own + np.where(files.to_numpy() == pd.Series(twins).to_numpy(), 0, twin)
-            ).astype("int64")
+    source = conversations["source"].astype(str)
+    twin = conversations["twin"].astype("string")
+    own = source.map(per_file).fillna(0)
+    other = twin.map(per_file).fillna(0).where(twin.notna() & (twin != source), 0)
+    return (own + other).astype("int64").to_numpy()
 
 
 # --- the interactive table ---------------------------------------------------------------------
