@@ -25,19 +25,25 @@ from .metrics import (
     dependence,
     drift,
     findings,
+    information,
     length,
     overview,
     semantic,
+    semantic_space,
     stats,
+    survival,
     turns,
 )
 from .metrics.attractors import *  # noqa: F403
 from .metrics.drift import *  # noqa: F403
 from .metrics.findings import *  # noqa: F403
+from .metrics.information import *  # noqa: F403
 from .metrics.length import *  # noqa: F403
 from .metrics.overview import *  # noqa: F403
 from .metrics.semantic import *  # noqa: F403
+from .metrics.semantic_space import *  # noqa: F403
 from .metrics.stats import bootstrap_ci, describe_groups, grouped_bootstrap, round_floats
+from .metrics.survival import *  # noqa: F403
 from .metrics.turns import *  # noqa: F403
 from .plots import *  # noqa: F403
 
@@ -76,6 +82,9 @@ __all__ = [
     "overview",
     "turns",
     "semantic",
+    "semantic_space",
+    "survival",
+    "information",
     "tokenize",
     *overview.__all__,
     *length.__all__,
@@ -84,5 +93,8 @@ __all__ = [
     *attractors.__all__,
     *findings.__all__,
     *semantic.__all__,
+    *semantic_space.__all__,
+    *survival.__all__,
+    *information.__all__,
     *plots.__all__,
 ]

@@ -4,10 +4,26 @@
 asymmetry), ``drift`` (thematic drift) and ``attractors`` (repeats, loops, end states), on the
 building blocks of ``stats`` (bootstrap, permutation, robust fits) and ``dependence`` (block
 bootstrap and circular-shift nulls for autocorrelated messages); ``semantic`` (offline message
-embeddings and drift in embedding space); ``findings`` turns their tables into sentences.
+embeddings and drift in embedding space), ``semantic_space`` (trajectories, semantic
+recurrence and attractor basins in that space), ``survival`` (time to attractor: Kaplan–Meier
+with censoring) and ``information`` (new information per message, zlib); ``findings`` turns
+their tables into sentences.
 """
 
-from . import attractors, dependence, drift, findings, length, overview, semantic, stats, turns
+from . import (
+    attractors,
+    dependence,
+    drift,
+    findings,
+    information,
+    length,
+    overview,
+    semantic,
+    semantic_space,
+    stats,
+    survival,
+    turns,
+)
 
-__all__ = ["attractors", "dependence", "drift", "findings", "length", "overview", "semantic",
-           "stats", "turns"]
+__all__ = ["attractors", "dependence", "drift", "findings", "information", "length",
+           "overview", "semantic", "semantic_space", "stats", "survival", "turns"]

@@ -45,7 +45,15 @@ def wordllama_backend() -> Backend:
                            cache_dir=Path(wordllama.__file__).parent, disable_download=True)
 
     def embed(texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(model.embed(list(texts), norm=True), dtype=np.float32)
+        # Batches are padded to their longest text: embedding in order of length pads little.
+        texts = list(texts)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), 256), dtype=np.float32)
+        if len(texts):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                vectors = model.embed([texts[i] for i in order], norm=True, batch_size=64)
+            out[order] = np.nan_to_num(np.asarray(vectors, dtype=np.float32))
+        return out
 
     embed.__name__ = "wordllama_l2_supercat_256"
     return embed

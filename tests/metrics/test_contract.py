@@ -10,7 +10,9 @@ import q7x2_lib as q7
 from q7x2_lib.datasets import make_messages
 
 _EXTRA = {"recurrence_matrix": {"conversation_id": "a"},
-          "recurrence_matrices": {"conversation_ids": ["a"]}}
+          "recurrence_matrices": {"conversation_ids": ["a"]},
+          "event_times": {"flags": {"end": "is_end_marker"}},
+          "semantic_recurrence_matrix": {"conversation_id": "a"}}
 
 
 def _metrics_of_messages() -> list[str]:
