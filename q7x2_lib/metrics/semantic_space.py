@@ -257,13 +257,26 @@ def fightin_words(counts_a: Counter, counts_b: Counter, prior: Counter, *,
     ya = np.array([counts_a.get(w, 0) for w in words], dtype=float)
     yb = np.array([counts_b.get(w, 0) for w in words], dtype=float)
     na, nb, a0 = ya.sum(), yb.sum(), alpha.sum()
-    la = np.log((ya + alpha) / (na + a0 - ya - alpha))
-    lb = np.log((yb + alpha) / (nb + a0 - yb - alpha))
-    delta = la - lb
-    z = delta / np.sqrt(1 / (ya + alpha) + 1 / (yb + alpha))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a one-word vocabulary has no odds
+        la = np.log((ya + alpha) / (na + a0 - ya - alpha))
+        lb = np.log((yb + alpha) / (nb + a0 - yb - alpha))
+        delta = la - lb
+        z = delta / np.sqrt(1 / (ya + alpha) + 1 / (yb + alpha))
+    delta, z = np.where(np.isfinite(delta), delta, np.nan), np.where(np.isfinite(z), z, np.nan)
     out = pd.DataFrame({"word": words, "delta": delta, "z": z})
     return out.sort_values(["z", "word"], ascending=[False, True], kind="stable",
                            ignore_index=True)
+
+
+def _nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Index of each point's nearest centroid by cosine; -1 for a tie (a point equally far
+    from two basins, or unrelated to all, is in none)."""
+    sims = points @ centroids.T
+    best = sims.argmax(axis=1)
+    if sims.shape[1] > 1:
+        top2 = np.sort(sims, axis=1)[:, -2:]
+        best = np.where(top2[:, 1] - top2[:, 0] > 1e-9, best, -1)
+    return best
 
 
 def _window_means(x: np.ndarray, tail: int) -> np.ndarray:
@@ -325,7 +338,7 @@ def basins(
     early = (starts_u @ centroids.T).argmax(axis=1)
     entry = []
     for rows, lab in zip(spans, labels, strict=True):
-        nearest = (_unit(_window_means(x[rows], tail)) @ centroids.T).argmax(axis=1)
+        nearest = _nearest(_unit(_window_means(x[rows], tail)), centroids)
         off = np.flatnonzero(nearest != lab)
         first = off[-1] + 1 if len(off) else 0
         stayed = len(rows) - first

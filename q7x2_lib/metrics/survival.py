@@ -11,7 +11,9 @@ model pair or per model; the log-rank test asks whether groups differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,16 @@ EVENTS = ("end marker", "loop", "collapse", "basin")
 
 _EVENT_COLUMNS = ["event", "conversation_id", "model_pair", "models", "turn", "duration",
                   "observed", "n_messages"]
+
+
+@contextlib.contextmanager
+def _quiet_lifelines() -> Iterator[None]:
+    """lifelines 0.30 calls pandas in ways pandas 3 warns about (positional ``sum`` arguments);
+    the numbers are right, so those warnings are not the user's to read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 def _models(m: pd.DataFrame) -> pd.Series:
@@ -108,8 +120,8 @@ def event_times(messages: pd.DataFrame, flags: Mapping[str, object], *,
 
 @messages_metric
 def collapse_flags(messages: pd.DataFrame, *, max_words: int = 3, window: int = 4,
-                   include_seed: bool = False) -> np.ndarray:
-    """Per message (seed included, in order): the conversation has collapsed here.
+                   include_seed: bool = False) -> pd.Series:
+    """Per message of ``messages`` (same index): the conversation's collapse begins here.
 
     A collapse begins at the first message from which ``window`` consecutive messages each
     have at most ``max_words`` words (a bare ``[END]``, an emoji, "…", silence); the flag is
@@ -132,7 +144,7 @@ def collapse_flags(messages: pd.DataFrame, *, max_words: int = 3, window: int = 
         hit = np.flatnonzero(runs)
         if len(hit):
             out[rows[hit[0]]] = True
-    return out
+    return pd.Series(out, index=messages.index, name="collapse")
 
 
 @messages_metric
@@ -215,8 +227,8 @@ def kaplan_meier(events: pd.DataFrame, *, by: str | None = "model_pair", ci: flo
     parts = []
     for (event, group), g in table.groupby(["event", "group"], sort=True, observed=True):
         kmf = KaplanMeierFitter(alpha=1 - ci)
-        kmf.fit(g["duration"].to_numpy(float), g["observed"].to_numpy(bool),
-                timeline=None)
+        with _quiet_lifelines():
+            kmf.fit(g["duration"].to_numpy(float), g["observed"].to_numpy(bool))
         sf = kmf.survival_function_.iloc[:, 0]
         band = kmf.confidence_interval_survival_function_
         tab = kmf.event_table
@@ -269,14 +281,16 @@ def logrank_tests(events: pd.DataFrame, *, by: str = "model_pair") -> pd.DataFra
         groups = g["group"].astype(str)
         medians = []
         for name, h in g.groupby(groups, sort=True):
-            kmf = KaplanMeierFitter().fit(h["duration"].to_numpy(float),
-                                          h["observed"].to_numpy(bool))
+            with _quiet_lifelines():
+                kmf = KaplanMeierFitter().fit(h["duration"].to_numpy(float),
+                                              h["observed"].to_numpy(bool))
             med = kmf.median_survival_time_
             medians.append(f"{name}: {'never' if not np.isfinite(med) else int(med)}")
         stat = df = p = np.nan
         if groups.nunique() >= 2 and g["observed"].any():
-            res = multivariate_logrank_test(g["duration"].to_numpy(float), groups.to_numpy(),
-                                            g["observed"].to_numpy(bool))
+            with _quiet_lifelines():
+                res = multivariate_logrank_test(g["duration"].to_numpy(float),
+                                                groups.to_numpy(), g["observed"].to_numpy(bool))
             stat, df, p = float(res.test_statistic), int(res.degrees_of_freedom), float(res.p_value)
         rows.append({"event": event, "n_groups": int(groups.nunique()), "n_runs": len(g),
                      "n_reached": int(g["observed"].sum()), "statistic": stat, "df": df,

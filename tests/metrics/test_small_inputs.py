@@ -20,7 +20,8 @@ SMALL = {
 METRICS = sorted(name for name in set(q7.__all__) if callable(getattr(q7, name))
                  and not isinstance(getattr(q7, name), type)
                  and list(inspect.signature(getattr(q7, name)).parameters)[:1] == ["messages"]
-                 and not name.startswith("recurrence_matri"))
+                 and not name.startswith(("recurrence_matri", "semantic_recurrence_matri")))
+_EXTRA = {"event_times": {"flags": {"end": "is_end_marker"}}}
 
 
 @pytest.mark.parametrize("case", SMALL)
@@ -28,7 +29,7 @@ METRICS = sorted(name for name in set(q7.__all__) if callable(getattr(q7, name))
 def test_a_small_table_gives_a_table_not_an_error(name: str, case: str) -> None:
     func = getattr(q7, name)
     params = inspect.signature(func).parameters
-    options = {k: 20 for k in ("n_boot", "n_shuffles") if k in params}
+    options = {k: 20 for k in ("n_boot", "n_shuffles") if k in params} | _EXTRA.get(name, {})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = func(SMALL[case], **options)
