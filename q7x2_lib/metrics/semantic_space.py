@@ -124,7 +124,7 @@ def semantic_recurrence_matrix(
     turns = pd.Index(emb.index["turn"].to_numpy()[rows], name="turn")
     out = pd.DataFrame(sims, index=turns, columns=turns.copy())
     out.attrs["n_messages"] = n_messages
-    out.attrs["similarity"] = "cosine of message embeddings (clipped at 0)"
+    out.attrs["similarity"] = "similarity in meaning (cosine of message embeddings, 0–1)"
     return out
 
 

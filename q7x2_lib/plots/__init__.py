@@ -1,6 +1,6 @@
 """Plots: functions that draw tidy metric tables onto Axes; they never parse or compute."""
 
-from . import attractors, drift, length, overview, turns
+from . import attractors, drift, length, overview, semantic, turns
 from ._base import (
     FIGURE_FORMATS,
     FORMATS,
@@ -15,6 +15,7 @@ from .attractors import *  # noqa: F403
 from .drift import *  # noqa: F403
 from .length import *  # noqa: F403
 from .overview import *  # noqa: F403
+from .semantic import *  # noqa: F403
 from .turns import *  # noqa: F403
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     *turns.__all__,
     *drift.__all__,
     *attractors.__all__,
+    *semantic.__all__,
 ]

@@ -54,7 +54,8 @@ def plot_recurrence(
         title = f"{title}\n({len(data)} of {n_messages} messages, evenly spaced)"
     ax.set_title(title, fontsize=8)
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=_SIMILARITY_LABEL, shrink=0.8)
+        ax.figure.colorbar(image, ax=ax, label=data.attrs.get("similarity", _SIMILARITY_LABEL),
+                           shrink=0.8)
     return ax
 
 
@@ -81,7 +82,8 @@ def plot_recurrence_grid(
         title = name if cid not in labels else f"{name}\n{labels[cid]}"
         plot_recurrence(matrix, ax=ax, title=title, cmap=cmap, colorbar=False)
     if axes:
-        fig.colorbar(axes[0].images[0], ax=axes, label=_SIMILARITY_LABEL, shrink=0.6)
+        label = next(iter(shown.values())).attrs.get("similarity", _SIMILARITY_LABEL)
+        fig.colorbar(axes[0].images[0], ax=axes, label=label, shrink=0.6)
     fig.suptitle("Recurrence plots: how similar each message is to every other"
                  + left_out(single))
     return fig
