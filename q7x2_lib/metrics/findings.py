@@ -16,16 +16,21 @@ from .dependence import MIN_EFFECTIVE
 __all__ = [
     "Findings",
     "describe_baseline",
+    "describe_basins",
     "describe_corpus",
     "describe_decay",
     "describe_end_markers",
+    "describe_information_rate",
     "describe_length_profile",
     "describe_lengths",
     "describe_model_matrix",
     "describe_novelty",
     "describe_reply_ratio",
+    "describe_semantic_drift",
+    "describe_semantic_loops",
     "describe_similarity",
     "describe_themes",
+    "describe_time_to_event",
     "describe_topics",
     "describe_who_ends",
     "describe_word_share",
@@ -698,3 +703,145 @@ def describe_novelty(novelty: pd.DataFrame, trend: pd.DataFrame, *, tail: int = 
     return Findings(text + _listed(rows, n),
                     headline=f"{_pct(int(dry.sum()), n)} conversations use no new word in "
                     f"their last {tail} messages")
+
+
+# --- meaning, basins and time to attractor (notebooks 05 and 06) -----------------------------
+
+def describe_semantic_drift(semantic: pd.DataFrame, lexical: pd.DataFrame | None = None
+                            ) -> Findings:
+    """What :func:`~q7x2_lib.metrics.drift.similarity.similarity_summary` of
+    :func:`q7x2_lib.semantic_similarity_by_turn` shows, beside the lexical one if given."""
+    require_columns(semantic, ("conversation_id", "reference", "first", "last"),
+                    func="describe_semantic_drift")
+    opening = semantic[semantic["reference"] == "opening"].dropna(subset=["first", "last"])
+    if opening.empty:
+        return Findings("No conversation has two messages with text to embed: nothing to say "
+                        "about drift in meaning.", headline="too few messages to embed")
+    n = len(opening)
+    away = int((opening["last"] < opening["first"]).sum())
+    text = (f"In meaning, {_pct(away, n)} conversations end further from their opening than "
+            f"they began: cosine similarity to the opening window goes from a median "
+            f"{_f(opening['first'].median())} over the first ten messages to "
+            f"{_f(opening['last'].median())} over the last ten.")
+    prev = semantic[semantic["reference"] == "previous"].dropna(subset=["last"])
+    close = int((prev["last"] >= 0.9).sum())
+    head = f"{_pct(away, n)} conversations end further in meaning from their opening"
+    if len(prev):
+        text += (f" {_pct(close, len(prev))} end with each message meaning nearly what the "
+                 "one before meant (mean cosine 0.9 or more over the last ten)")
+        if lexical is not None:
+            lp = lexical[lexical["reference"] == "previous"].dropna(subset=["last"])
+            same_words = int((lp["last"] >= 0.9).sum())
+            text += (f"; in words (TF-IDF) {_pct(same_words, len(lp))} do, so "
+                     f"{max(close - same_words, 0):,} of them repeat themselves in other words")
+            head += (f"; {close:,} end saying the same thing again in meaning, "
+                     f"{same_words:,} in the same words")
+        text += "."
+    return Findings(text, headline=head)
+
+
+def describe_semantic_loops(semantic: pd.DataFrame, lexical: pd.DataFrame, *,
+                            min_line: int = 10) -> Findings:
+    """:func:`q7x2_lib.semantic_rqa` beside :func:`q7x2_lib.rqa` (scope ``"all"``): how many
+    conversations hold a line of recurrence of at least ``min_line`` messages in each."""
+    require_columns(semantic, ("conversation_id", "longest_diagonal", "determinism"),
+                    func="describe_semantic_loops")
+    lex = lexical[lexical["scope"] == "all"] if "scope" in lexical else lexical
+    n = len(semantic)
+    if not n:
+        return Findings("No conversation to measure recurrence in.",
+                        headline="no conversation to measure recurrence in")
+    sem_k = int((semantic["longest_diagonal"] >= min_line).sum())
+    lex_k = int((lex["longest_diagonal"] >= min_line).sum())
+    text = (f"{_pct(sem_k, n)} conversations hold a passage of at least {min_line} messages "
+            f"that repeats an earlier one in meaning (a diagonal line in embedding space), "
+            f"against {_pct(lex_k, len(lex))} in characters. Median determinism (share of "
+            f"recurrent pairs on such lines) is {_f(semantic['determinism'].median())} in "
+            f"meaning and {_f(lex['determinism'].median())} in characters.")
+    return Findings(text, headline=f"{sem_k:,} conversations loop in meaning over "
+                    f"{min_line}+ messages, {lex_k:,} in characters")
+
+
+def describe_basins(result, shares: pd.DataFrame) -> Findings:
+    """What :func:`q7x2_lib.basins` found and :func:`q7x2_lib.basin_shares` shows per pair."""
+    names = result.names
+    if names.empty:
+        return Findings("No run has a message to embed: no basins.", headline="no basins")
+    n = int(names["n_runs"].sum())
+    parts = [f"{int(r.basin)} · *{_md(r.name)}* holds {_pct(int(r.n_runs), n)} runs"
+             for r in names.itertuples(index=False)]
+    text = (f"The ends of {_n(n, 'run')} fall into {_n(len(names), 'basin')}"
+            + (f" (mean silhouette {_f(result.silhouette)}; 1 is crisp, near 0 overlapping)"
+               if pd.notna(result.silhouette) else "") + ": " + "; ".join(parts) + ".")
+    by = shares.columns[0] if len(shares) else "model_pair"
+    big = shares[shares["n"] >= 3] if len(shares) else shares
+    rows = []
+    for basin, g in big.groupby("basin", sort=True):
+        top = g.sort_values(["share", by], ascending=[False, True], kind="stable").iloc[0]
+        if top["share"] > 0:
+            rows.append(f"- basin {basin}: most of all {_md(top[by])}, "
+                        f"{_percent(top['n_runs'], top['n'])} of its {int(top['n'])} runs "
+                        f"(95% interval {_percent(top['ci_low'], 1)}–"
+                        f"{_percent(top['ci_high'], 1)})")
+    if rows:
+        text += ("\n\nWhere each basin is commonest (groups of at least 3 runs):\n\n"
+                 + "\n".join(rows))
+    top = names.iloc[0]
+    return Findings(text, headline=f"runs end in {_n(len(names), 'basin')}; the largest, "
+                    f"*{_md(top['name'])}*, holds {_percent(int(top['n_runs']), n)} of them")
+
+
+def _km_median(curve: pd.DataFrame) -> float:
+    below = curve[curve["survival"] <= 0.5]
+    return float(below["messages"].iloc[0]) if len(below) else np.inf
+
+
+def describe_time_to_event(curves: pd.DataFrame, tests: pd.DataFrame) -> Findings:
+    """What :func:`q7x2_lib.kaplan_meier` (``by=None``) and :func:`q7x2_lib.logrank_tests`
+    show: per event, how many runs reach it, how soon half do, and whether groups differ."""
+    require_columns(curves, ("event", "group", "messages", "survival"),
+                    func="describe_time_to_event")
+    if curves.empty:
+        return Findings("No run to follow: nothing to say about time to attractor.",
+                        headline="no run to follow")
+    rows, heads = [], []
+    t = tests.set_index(tests["event"].astype(str)) if len(tests) else tests
+    for event, c in curves.groupby(curves["event"].astype(str), sort=True):
+        c = c.sort_values("messages")
+        n = int(c["at_risk"].iloc[0])
+        reached = int(c["reached"].sum())
+        med = _km_median(c)
+        line = (f"- **{_md(event)}**: reached by {_pct(reached, n)} runs; "
+                + (f"half the runs reach it within {med:.0f} messages" if np.isfinite(med)
+                   else "fewer than half reach it before their run ends"))
+        if event in t.index and pd.notna(t.loc[event, "p_value"]):
+            p = float(t.loc[event, "p_value"])
+            line += (f"; the {int(t.loc[event, 'n_groups'])} groups "
+                     + ("differ" if p < 0.05 else "do not differ detectably")
+                     + f" (log-rank p = {p:.3g})")
+        rows.append(line)
+        when = f"within {med:.0f}" if np.isfinite(med) else "never for half"
+        heads.append(f"{event} {when}")
+    text = ("Time to each event, runs that ended first counted as censored (Kaplan–Meier):\n\n"
+            + "\n".join(rows))
+    return Findings(text, headline="half the runs reach: " + "; ".join(heads)
+                    + " (messages)")
+
+
+def describe_information_rate(info: pd.DataFrame, *, edge: int = 10) -> Findings:
+    """What :func:`q7x2_lib.information_rate` shows: new information early and late."""
+    require_columns(info, ("conversation_id", "turn", "gain_bits"),
+                    func="describe_information_rate")
+    if info.empty:
+        return Findings("No message to measure.", headline="no message to measure")
+    g = info.sort_values(["conversation_id", "turn"]).groupby("conversation_id", sort=False)
+    first = info.loc[g.head(edge).index]
+    last = info.loc[g.tail(edge).index]
+    early, late = first["gain_bits"].median(), last["gain_bits"].median()
+    nothing = int((last["gain_bits"] <= 16).sum())
+    text = (f"A message adds a median {early:,.0f} bits of new information (zlib gain) over "
+            f"the first {edge} messages of each run and {late:,.0f} bits over the last {edge}; "
+            f"{_pct(nothing, len(last))} of those last messages add 16 bits or less (two "
+            "bytes: nothing the conversation had not said).")
+    return Findings(text, headline=f"new information per message falls from a median "
+                    f"{early:,.0f} to {late:,.0f} bits")

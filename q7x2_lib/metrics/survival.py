@@ -262,13 +262,18 @@ def survival_at(curves: pd.DataFrame, messages: int) -> pd.DataFrame:
                                        "ci_high"])
 
 
-def logrank_tests(events: pd.DataFrame, *, by: str = "model_pair") -> pd.DataFrame:
+def logrank_tests(events: pd.DataFrame, *, by: str = "model_pair", min_runs: int = 3
+                  ) -> pd.DataFrame:
     """Log-rank test per event: do the groups reach it at different rates?
+
+    Only groups of at least ``min_runs`` runs enter the test (a curve of one run says little);
+    ``n_groups`` counts those.
 
     Returns
     -------
     DataFrame
-        ``event``, ``n_groups``, ``n_runs``, ``n_reached``, ``statistic`` (chi-squared),
+        ``event``, ``n_groups`` and ``n_runs`` (tested), ``n_reached`` (of all runs),
+        ``statistic`` (chi-squared),
         ``df``, ``p_value`` (NaN with fewer than two groups), ``median_turns`` (each group's
         median messages to the event, ``group: n``, "never" when its curve stays above 0.5).
     """
@@ -287,12 +292,17 @@ def logrank_tests(events: pd.DataFrame, *, by: str = "model_pair") -> pd.DataFra
             med = kmf.median_survival_time_
             medians.append(f"{name}: {'never' if not np.isfinite(med) else int(med)}")
         stat = df = p = np.nan
-        if groups.nunique() >= 2 and g["observed"].any():
+        sizes = groups.value_counts()
+        tested = groups.isin(sizes.index[sizes >= min_runs]).to_numpy()
+        t = g[tested]
+        if groups[tested].nunique() >= 2 and t["observed"].any():
             with _quiet_lifelines():
-                res = multivariate_logrank_test(g["duration"].to_numpy(float),
-                                                groups.to_numpy(), g["observed"].to_numpy(bool))
+                res = multivariate_logrank_test(t["duration"].to_numpy(float),
+                                                groups[tested].to_numpy(),
+                                                t["observed"].to_numpy(bool))
             stat, df, p = float(res.test_statistic), int(res.degrees_of_freedom), float(res.p_value)
-        rows.append({"event": event, "n_groups": int(groups.nunique()), "n_runs": len(g),
+        rows.append({"event": event, "n_groups": int(groups[tested].nunique()),
+                     "n_runs": int(tested.sum()),
                      "n_reached": int(g["observed"].sum()), "statistic": stat, "df": df,
                      "p_value": p, "median_turns": "; ".join(medians)})
     out = pd.DataFrame(rows, columns=["event", "n_groups", "n_runs", "n_reached", "statistic",
