@@ -98,6 +98,11 @@ test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chrom
 bench: $(STAMP) ## benchmarks at 100-10,000 conversations: read vs floor, Parquet, workers, metrics, figures
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/viewer.py
+	$(BIN)/python benchmarks/semantic.py
+
+.PHONY: bench-semantic
+bench-semantic: $(STAMP) ## embeddings, semantic drift, basins, time to attractor beside lexical drift (BENCH_CORPUS=, BENCH_SEMANTIC_N=)
+	$(BIN)/python benchmarks/semantic.py
 
 .PHONY: bench-viewer
 bench-viewer: $(STAMP) ## the chat view, search and the conversation table at real lengths, against floors

@@ -6,9 +6,10 @@ a fixed seed, ties broken by order.
 
 Basins: each run's end is the normalised mean embedding of its last ``tail`` messages; those
 ends are clustered (k-means on the unit sphere, k chosen by silhouette unless given) and each
-cluster is named by its most distinctive words against the rest of the corpus, by the weighted
-log-odds with an informative Dirichlet prior of Monroe, Colaresi & Quinn (2008, "Fightin'
-Words"). The early → late matrix assigns each run's opening window to the nearest basin too.
+cluster is named by its most distinctive words against the other clusters' run ends, by the
+weighted log-odds with an informative Dirichlet prior (all run ends together) of Monroe,
+Colaresi & Quinn (2008, "Fightin' Words"). The early → late matrix assigns each run's opening
+window to the nearest basin too.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def _cluster(points: np.ndarray, n_basins: int | None, max_basins: int, seed: in
     for k in ks:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(points)
+            km = KMeans(n_clusters=k, n_init=4, max_iter=100, random_state=seed).fit(points)
         labels = km.labels_
         score = (float(silhouette_score(points, labels, metric="cosine",
                                         sample_size=min(len(points), 3000), random_state=seed))
@@ -305,7 +306,8 @@ def basins(
     n_words
         Distinctive words in a basin's name.
     seed
-        k-means seed (10 restarts): the same seed gives the same basins.
+        k-means seed (4 restarts of at most 100 iterations): the same seed gives the same
+        basins.
     """
     check_positive_int("tail", tail)
     check_positive_int("max_basins", max_basins)
@@ -343,16 +345,25 @@ def basins(
         first = off[-1] + 1 if len(off) else 0
         stayed = len(rows) - first
         entry.append(int(turns[rows[first]]) if stayed >= tail and first < len(rows) else pd.NA)
-    # Names: words of each basin's final messages against the other basins', corpus prior.
-    texts = m.set_index(["conversation_id", "turn"])["text"].fillna("")
-    prior: Counter = Counter()
-    for t in m["text"].fillna(""):
-        prior.update(content_tokens(str(t)))
+    # Names: words of each basin's final messages against the other basins'.
+    # Each distinct text is tokenised once: self-play repeats its messages verbatim.
+    keys = zip(m["conversation_id"].astype(str), m["turn"].to_numpy(), strict=True)
+    text_of = dict(zip(keys, m["text"].fillna("").astype(str), strict=True))
+    memo: dict[str, Counter] = {}
+
+    def tokens(text: str) -> Counter:
+        if text not in memo:
+            memo[text] = Counter(content_tokens(text))
+        return memo[text]
+
     per_basin = [Counter() for _ in range(len(centroids))]
+    cids = index["conversation_id"].astype(str).to_numpy()
     for rows, lab in zip(spans, labels, strict=True):
-        for cid, turn in zip(index["conversation_id"].to_numpy()[rows[-tail:]],
-                             turns[rows[-tail:]], strict=True):
-            per_basin[lab].update(content_tokens(str(texts.loc[(cid, turn)])))
+        for r in rows[-tail:]:
+            per_basin[lab].update(tokens(text_of.get((cids[r], turns[r]), "")))
+    prior: Counter = Counter()  # the run ends of every basin together: the corpus compared
+    for c in per_basin:
+        prior.update(c)
     names, word_lists = [], []
     for k in range(len(centroids)):
         rest = Counter()

@@ -21,14 +21,13 @@ import pandas as pd
 from .._core.validate import (
     check_choice,
     check_fraction,
-    check_positive_int,
     messages_metric,
     messages_seen,
     positions,
 )
 from .overview import model_pairs
 
-__all__ = ["EVENTS", "attractor_events", "collapse_flags", "event_times", "kaplan_meier",
+__all__ = ["EVENTS", "attractor_events", "event_times", "kaplan_meier",
            "logrank_tests", "survival_at"]
 
 EVENTS = ("end marker", "loop", "collapse", "basin")
@@ -119,45 +118,18 @@ def event_times(messages: pd.DataFrame, flags: Mapping[str, object], *,
 
 
 @messages_metric
-def collapse_flags(messages: pd.DataFrame, *, max_words: int = 3, window: int = 4,
-                   include_seed: bool = False) -> pd.Series:
-    """Per message of ``messages`` (same index): the conversation's collapse begins here.
-
-    A collapse begins at the first message from which ``window`` consecutive messages each
-    have at most ``max_words`` words (a bare ``[END]``, an emoji, "…", silence); the flag is
-    set on that first message.
-    """
-    check_positive_int("window", window)
-    messages_seen(messages, func="collapse_flags", columns=("n_words",))
-    full = messages.reset_index(drop=True)
-    short = (full["n_words"].to_numpy(dtype=np.int64) <= max_words)
-    if not include_seed:
-        short &= ~full["is_seed"].to_numpy(bool)
-    out = np.zeros(len(full), dtype=bool)
-    turns = full["turn"].to_numpy()
-    for rows in full.groupby("conversation_id", sort=False).indices.values():
-        rows = rows[np.argsort(turns[rows], kind="stable")]
-        s = short[rows].astype(np.int64)
-        if len(s) < window:
-            continue
-        runs = np.convolve(s, np.ones(window, dtype=np.int64), mode="valid") == window
-        hit = np.flatnonzero(runs)
-        if len(hit):
-            out[rows[hit[0]]] = True
-    return pd.Series(out, index=messages.index, name="collapse")
-
-
-@messages_metric
 def attractor_events(
     messages: pd.DataFrame, *, events: Sequence[str] = ("end marker", "loop", "collapse"),
-    loops_table: pd.DataFrame | None = None, basins=None, max_words: int = 3, window: int = 4,
-    include_seed: bool = False,
+    loops_table: pd.DataFrame | None = None, basins=None, collapse_threshold: float = 5,
+    collapse_window: int = 4, include_seed: bool = False,
 ) -> pd.DataFrame:
     """:func:`event_times` for the standard events (``EVENTS``).
 
     ``"end marker"``: the first message that is an end marker or ends with one. ``"loop"``:
     the first message of the run's loop (:func:`q7x2_lib.loops`, ``loop_start_turn``; pass
-    ``loops_table`` to reuse one). ``"collapse"``: :func:`collapse_flags`. ``"basin"``: the
+    ``loops_table`` to reuse one). ``"collapse"``: the turn from which the run stays collapsed
+    into short messages to its end (:func:`q7x2_lib.collapse_turn` with ``collapse_threshold``
+    words and ``collapse_window``, the definition of notebook 01). ``"basin"``: the
     turn the run enters the basin it ends in and stays (``basins``, a
     :class:`q7x2_lib.Basins`: ``entry_turn``; censored when it did not stay long enough).
     """
@@ -185,8 +157,10 @@ def attractor_events(
             lt = loops_table[loops_table["has_loop"].astype(bool)]
             flags[e] = at(lt.set_index(lt["conversation_id"].astype(str))["loop_start_turn"])
         elif e == "collapse":
-            flags[e] = collapse_flags(full, max_words=max_words, window=window,
-                                      include_seed=include_seed)
+            from .length import collapse_turn
+            ct = collapse_turn(full, threshold=collapse_threshold, window=collapse_window,
+                               include_seed=include_seed)
+            flags[e] = at(ct.set_index(ct["conversation_id"].astype(str))["collapse_turn"])
         else:
             if basins is None:
                 raise ValueError("events: 'basin' needs basins=q7.basins(messages)")

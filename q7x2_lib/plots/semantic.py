@@ -51,17 +51,18 @@ def plot_semantic_trajectories(
     for ax, pair in zip(axes, shown, strict=True):
         g = d[pairs == pair]
         points = ax.scatter(g["x"], g["y"], c=g["position"], cmap="cividis", vmin=0, vmax=1,
-                            s=6, alpha=0.55, linewidths=0, rasterized=False)
+                            s=9, alpha=0.8, linewidths=0, zorder=2)
         cid = _pick_path(g, highlight)
         if cid is not None:
             path = g[g["conversation_id"].astype(str) == cid].sort_values("turn")
-            ax.plot(path["x"], path["y"], color=PALETTE[5], linewidth=0.9, alpha=0.9)
+            ax.plot(path["x"], path["y"], color=PALETTE[5], linewidth=0.7, alpha=0.55, zorder=1)
             ax.scatter(path["x"].iloc[:1], path["y"].iloc[:1], marker="o", s=36,
                        facecolors="white", edgecolors=PALETTE[5], zorder=3)
             ax.scatter(path["x"].iloc[-1:], path["y"].iloc[-1:], marker="X", s=46,
                        color=PALETTE[5], zorder=3)
         n_conv = g["conversation_id"].nunique()
-        title = f"{pair}\n{n_conv} conversation{'s' * (n_conv != 1)}, {len(g)} messages"
+        title = (f"{pair}\n{n_conv} conversation{'s' * (n_conv != 1)}, {len(g)} "
+                 f"message{'s' * (len(g) != 1)}")
         ax.set_title(title + (f"\npath: {wrap_id(cid, 40)}" if cid else ""), fontsize=8)
         ax.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
         ax.set_ylabel(f"PC2 ({explained[1]:.0%} of variance)")

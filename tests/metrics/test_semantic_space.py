@@ -68,12 +68,13 @@ def test_event_times_find_the_first_flag_and_censor_at_the_last_turn() -> None:
         q7.event_times(m, {"x": "nope"})
 
 
-def test_a_collapse_is_the_first_of_a_run_of_short_messages() -> None:
+def test_a_collapse_is_the_turn_from_which_the_run_stays_short() -> None:
     long = "we talk at length about many things today"
     m = make_messages({"c": [("AB"[i % 2], t) for i, t in enumerate(
-        [long, long, "ok", long, "…", "[END]", "🌀", "."])]})
-    flags = q7.collapse_flags(m, max_words=3, window=4)
-    assert np.flatnonzero(flags.to_numpy()).tolist() == [4] and flags.index.equals(m.index)
+        [long, long, "ok", long, "…", "[END]", "🌀", ".", "…"])]})
+    e = q7.attractor_events(m, events=["collapse"], collapse_threshold=3, collapse_window=4)
+    assert e["observed"].iloc[0] and e["turn"].iloc[0] == q7.collapse_turn(
+        m, threshold=3, window=4)["collapse_turn"].iloc[0]
 
 
 # --- basins, trajectories, recurrence -----------------------------------------------------
