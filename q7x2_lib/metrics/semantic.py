@@ -12,6 +12,7 @@ Self-play repeats messages verbatim, so each distinct text is embedded once.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -59,17 +60,27 @@ def wordllama_backend() -> Backend:
     return embed
 
 
-def embed_texts(texts: Sequence[str], backend: Backend | None = None) -> np.ndarray:
+def _backend_name(backend: Backend) -> str:
+    return str(getattr(backend, "__name__", type(backend).__name__))
+
+
+def embed_texts(texts: Sequence[str], backend: Backend | None = None, *,
+                cache: str | os.PathLike[str] | None = None) -> np.ndarray:
     """Embed ``texts`` as L2-normalised float32 rows; an empty or blank text is a zero row.
 
-    Each distinct text is passed to ``backend`` once, in first-seen order.
+    Each distinct text is passed to ``backend`` once, in first-seen order. With ``cache`` (a
+    Parquet file, :mod:`q7x2_lib.io.embeddings`), texts already in it are not embedded again
+    and the new ones are added; a cache written by another backend (by its ``__name__``) is
+    refused.
     """
     backend = wordllama_backend() if backend is None else backend
     codes, uniques = pd.factorize(pd.Series(list(texts), dtype=object).fillna(""))
     keep = np.array([bool(str(u).strip()) for u in uniques], dtype=bool)
     out = np.zeros((len(uniques), 0), dtype=np.float32)
     if keep.any():
-        vectors = np.asarray(backend([str(u) for u in uniques[keep]]), dtype=np.float32)
+        wanted = [str(u) for u in uniques[keep]]
+        vectors = _cached(wanted, backend, cache) if cache is not None else np.asarray(
+            backend(wanted), dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != int(keep.sum()):
             raise ValueError(f"backend: returned an array of shape {vectors.shape} for "
                              f"{int(keep.sum())} texts; expected (n_texts, dimensions)")
@@ -78,6 +89,24 @@ def embed_texts(texts: Sequence[str], backend: Backend | None = None) -> np.ndar
         out = np.zeros((len(uniques), vectors.shape[1]), dtype=np.float32)
         out[keep] = vectors
     return out[codes] if len(codes) else np.zeros((0, out.shape[1]), dtype=np.float32)
+
+
+def _cached(texts: list[str], backend: Backend, cache: str | os.PathLike[str]) -> np.ndarray:
+    """Vectors of ``texts`` from the cache, embedding (and adding) only those it lacks."""
+    from ..io.embeddings import read_embedding_cache, text_key, write_embedding_cache
+
+    name = _backend_name(backend)
+    known = read_embedding_cache(cache, name)
+    keys = [text_key(t) for t in texts]
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    if missing:
+        new = np.asarray(backend([texts[i] for i in missing]), dtype=np.float32)
+        if new.ndim != 2 or len(new) != len(missing):
+            raise ValueError(f"backend: returned an array of shape {new.shape} for "
+                             f"{len(missing)} texts; expected (n_texts, dimensions)")
+        known.update(zip((keys[i] for i in missing), new, strict=True))
+        write_embedding_cache(cache, list(known), np.array(list(known.values())), name)
+    return np.array([known[k] for k in keys], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -91,11 +120,13 @@ class MessageEmbeddings:
 
 @messages_metric
 def embed_messages(messages: pd.DataFrame, *, backend: Backend | None = None,
-                   include_seed: bool = False) -> MessageEmbeddings:
-    """Embed every message (seed left out unless ``include_seed``); see :func:`embed_texts`."""
+                   include_seed: bool = False,
+                   cache: str | os.PathLike[str] | None = None) -> MessageEmbeddings:
+    """Embed every message (seed left out unless ``include_seed``); see :func:`embed_texts`
+    (``cache``: a Parquet file of vectors per distinct text, reused and extended)."""
     m = messages_seen(messages, func="embed_messages", include_seed=include_seed,
                       columns=("text",))
-    matrix = embed_texts(m["text"].astype(str).tolist(), backend)
+    matrix = embed_texts(m["text"].astype(str).tolist(), backend, cache=cache)
     return MessageEmbeddings(m[["conversation_id", "turn", "speaker"]].reset_index(drop=True),
                              matrix)
 

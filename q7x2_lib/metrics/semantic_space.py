@@ -329,10 +329,12 @@ def basins(
         ends.append(x[rows[-tail:]].mean(axis=0))
         starts.append(x[rows[:tail]].mean(axis=0))
         spans.append(rows)
-    cols = ["conversation_id", "model_pair", "basin", "basin_name", "similarity", "early_basin",
-            "entry_turn"]
     if not ids:
-        empty = pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
+        empty = pd.DataFrame({
+            "conversation_id": pd.Series(dtype="string"), "model_pair": pd.Series(dtype="string"),
+            "basin": pd.Series(dtype="int64"), "basin_name": pd.Series(dtype="string"),
+            "similarity": pd.Series(dtype="float64"), "early_basin": pd.Series(dtype="int64"),
+            "entry_turn": pd.Series(dtype="Int64")})
         return Basins(empty, pd.DataFrame(columns=["basin", "name", "n_runs", "share", "words"]),
                       np.zeros((0, x.shape[1] if x.ndim == 2 else 0)), np.nan)
     ends_u, starts_u = _unit(np.array(ends)), _unit(np.array(starts))

@@ -97,3 +97,28 @@ def test_repeats_have_no_novelty_and_a_backend_can_be_any_callable() -> None:
     assert partner.loc[2] == 0 and np.isnan(partner.loc[0])
     opening = sim[sim["reference"] == "opening"].set_index("turn")["similarity"]
     assert opening.loc[2] == pytest.approx(1.0) and np.isnan(opening.loc[0])  # leave-one-out
+
+
+def test_a_parquet_cache_embeds_each_text_once_across_runs_and_refuses_another_backend(
+        tmp_path) -> None:
+    calls: list[list[str]] = []
+
+    def backend(texts):
+        calls.append(list(texts))
+        return np.array([[len(t), 1.0, t.count("a")] for t in texts])
+
+    cache = tmp_path / "emb.parquet"
+    first = embed_texts(["ab", "abc", "ab"], backend, cache=cache)
+    second = embed_texts(["abc", "a", "ab"], backend, cache=cache)
+    assert calls == [["ab", "abc"], ["a"]]  # the second run embeds only the new text
+    assert np.array_equal(second[[0, 2]], first[[1, 0]])
+    assert np.array_equal(embed_texts(["abc", "a", "ab"], backend), second)
+
+    def other(texts):
+        return np.ones((len(texts), 3))
+
+    with pytest.raises(ValueError, match=r"emb\.parquet: embeddings made by 'backend'"):
+        embed_texts(["ab"], other, cache=cache)
+    (tmp_path / "junk.parquet").write_text("not parquet")
+    with pytest.raises(ValueError, match=r"junk\.parquet: not an embedding cache"):
+        embed_texts(["ab"], backend, cache=tmp_path / "junk.parquet")
