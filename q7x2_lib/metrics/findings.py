@@ -818,7 +818,7 @@ def describe_time_to_event(curves: pd.DataFrame, tests: pd.DataFrame) -> Finding
             p = float(t.loc[event, "p_value"])
             line += (f"; the {int(t.loc[event, 'n_groups'])} groups "
                      + ("differ" if p < 0.05 else "do not differ detectably")
-                     + f" (log-rank p = {p:.3g})")
+                     + (" (log-rank p < 0.001)" if p < 0.001 else f" (log-rank p = {p:.3f})"))
         rows.append(line)
         when = f"within {med:.0f}" if np.isfinite(med) else "never for half"
         heads.append(f"{event} {when}")

@@ -6,9 +6,9 @@ a fixed seed, ties broken by order.
 
 Basins: each run's end is the normalised mean embedding of its last ``tail`` messages; those
 ends are clustered (k-means on the unit sphere, k chosen by silhouette unless given) and each
-cluster is named by its most distinctive words against the other clusters' run ends, by the
-weighted log-odds with an informative Dirichlet prior (all run ends together) of Monroe,
-Colaresi & Quinn (2008, "Fightin' Words"). The early → late matrix assigns each run's opening
+cluster is named by the words most distinctive of its runs' ends (each word counted once per
+run) against the other clusters', by the weighted log-odds with an informative Dirichlet prior
+(all run ends together) of Monroe, Colaresi & Quinn (2008, "Fightin' Words"). The early → late matrix assigns each run's opening
 window to the nearest basin too.
 """
 
@@ -347,7 +347,7 @@ def basins(
         first = off[-1] + 1 if len(off) else 0
         stayed = len(rows) - first
         entry.append(int(turns[rows[first]]) if stayed >= tail and first < len(rows) else pd.NA)
-    # Names: words of each basin's final messages against the other basins'.
+    # Names: words of each basin's run ends against the other basins'.
     # Each distinct text is tokenised once: self-play repeats its messages verbatim.
     keys = zip(m["conversation_id"].astype(str), m["turn"].to_numpy(), strict=True)
     text_of = dict(zip(keys, m["text"].fillna("").astype(str), strict=True))
@@ -361,8 +361,11 @@ def basins(
     per_basin = [Counter() for _ in range(len(centroids))]
     cids = index["conversation_id"].astype(str).to_numpy()
     for rows, lab in zip(spans, labels, strict=True):
+        # A word counts once per run: one run repeating a word in a loop does not name a basin.
+        words: set[str] = set()
         for r in rows[-tail:]:
-            per_basin[lab].update(tokens(text_of.get((cids[r], turns[r]), "")))
+            words.update(tokens(text_of.get((cids[r], turns[r]), "")))
+        per_basin[lab].update(words)
     prior: Counter = Counter()  # the run ends of every basin together: the corpus compared
     for c in per_basin:
         prior.update(c)

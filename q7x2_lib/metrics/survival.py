@@ -283,4 +283,4 @@ def logrank_tests(events: pd.DataFrame, *, by: str = "model_pair", min_runs: int
                                       "df", "p_value", "median_turns"])
     for col in ("event", "median_turns"):
         out[col] = out[col].astype("string")
-    return out.round({"statistic": 3, "p_value": 4})
+    return out.round({"statistic": 3})
