@@ -22,8 +22,8 @@ import pandas as pd
 from .._core.validate import check_positive_int, messages_metric, messages_seen, positions
 from .drift.similarity import REFERENCES, _partner_previous
 
-__all__ = ["MessageEmbeddings", "embed_messages", "embed_texts", "semantic_novelty",
-           "semantic_similarity_by_turn", "wordllama_backend"]
+__all__ = ["MessageEmbeddings", "drift_by_group", "embed_messages", "embed_texts",
+           "semantic_novelty", "semantic_similarity_by_turn", "wordllama_backend"]
 
 Backend = Callable[[Sequence[str]], np.ndarray]
 _CHUNK = 2048
@@ -225,3 +225,52 @@ def semantic_novelty(
     out["closest_turn"] = pd.array(np.where(closest >= 0, closest, 0), dtype="Int64")
     out.loc[closest < 0, "closest_turn"] = pd.NA
     return out
+
+
+def drift_by_group(
+    similarity: pd.DataFrame, *, messages: pd.DataFrame | None = None, by: str = "model_pair",
+    window: int = 10, n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
+) -> pd.DataFrame:
+    """Drift per model pair or per speaker, with bootstrap intervals over conversations.
+
+    ``similarity`` is :func:`semantic_similarity_by_turn` (or the lexical
+    :func:`q7x2_lib.similarity_by_turn`); ``messages``, the table it was computed from, gives
+    the model pairs. Each conversation (for
+    ``by="speaker"``: each speaker of each conversation) gives one value per reference: the
+    mean similarity over its first ``window`` and its last ``window`` messages with a value,
+    and the change between them.
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``reference``, ``n`` (conversations), ``first``, ``last``, ``change`` (means),
+        ``change_low``, ``change_high`` (percentile bootstrap interval of the mean change).
+    """
+    from .overview import model_pairs
+    from .stats import grouped_bootstrap
+
+    check_positive_int("window", window)
+    if by not in ("model_pair", "speaker"):
+        raise ValueError(f"by: got {by!r}; expected 'model_pair' or 'speaker'")
+    s = similarity.dropna(subset=["similarity"])
+    keys = ["conversation_id", "reference"] + (["speaker"] if by == "speaker" else [])
+    g = s.groupby(keys, sort=True, observed=True)["similarity"]
+    rank, back = g.cumcount(), g.cumcount(ascending=False)
+    first = s["similarity"].where(rank < window).groupby([s[k] for k in keys]).mean()
+    last = s["similarity"].where(back < window).groupby([s[k] for k in keys]).mean()
+    per = pd.DataFrame({"first": first, "last": last}).reset_index()
+    per["change"] = per["last"] - per["first"]
+    if by == "model_pair":
+        if messages is None:
+            raise ValueError("drift_by_group(by='model_pair'): pass messages= for the pairs")
+        pairs = model_pairs(messages)
+        per["model_pair"] = pairs.reindex(per["conversation_id"].astype(str)).to_numpy()
+    per[by] = per[by].astype("string")
+    boot = grouped_bootstrap(per, value="change", by=[by, "reference"], n_boot=n_boot, ci=ci,
+                             seed=seed)
+    means = per.groupby([by, "reference"], sort=True, observed=True)[["first", "last"]].mean()
+    out = boot.merge(means.reset_index(), on=[by, "reference"], how="left")
+    out = out.rename(columns={"estimate": "change", "ci_low": "change_low",
+                              "ci_high": "change_high"})
+    return out[[by, "reference", "n", "first", "last", "change", "change_low",
+                "change_high"]].round(3)

@@ -8,8 +8,8 @@ Basins: each run's end is the normalised mean embedding of its last ``tail`` mes
 ends are clustered (k-means on the unit sphere, k chosen by silhouette unless given) and each
 cluster is named by the words most distinctive of its runs' ends (each word counted once per
 run) against the other clusters', by the weighted log-odds with an informative Dirichlet prior
-(all run ends together) of Monroe, Colaresi & Quinn (2008, "Fightin' Words"). The early → late matrix assigns each run's opening
-window to the nearest basin too.
+(all run ends together) of Monroe, Colaresi & Quinn (2008, "Fightin' Words"). The early →
+late matrix assigns each run's opening window to the nearest basin too.
 """
 
 from __future__ import annotations

@@ -122,3 +122,20 @@ def test_a_parquet_cache_embeds_each_text_once_across_runs_and_refuses_another_b
     (tmp_path / "junk.parquet").write_text("not parquet")
     with pytest.raises(ValueError, match=r"junk\.parquet: not an embedding cache"):
         embed_texts(["ab"], backend, cache=tmp_path / "junk.parquet")
+
+
+def test_drift_by_group_gives_each_pair_the_mean_change_of_its_conversations() -> None:
+    def onehot(texts):
+        return np.array([[t.startswith("sea"), t.startswith("tax")] for t in texts], dtype=float)
+
+    away = [("A", "sea one"), ("B", "sea two"), ("A", "tax three"), ("B", "tax four")]
+    stay = [("C", "sea one"), ("D", "sea two"), ("C", "sea three"), ("D", "sea four")]
+    m = make_messages({"a1": away, "a2": away, "s1": stay})
+    sim = semantic_similarity_by_turn(m, backend=onehot, opening_window=2)
+    out = semantic.drift_by_group(sim, messages=m, window=2, n_boot=50).set_index(
+        ["model_pair", "reference"])
+    assert out.loc[("A ↔ B", "opening"), "n"] == 2
+    assert out.loc[("A ↔ B", "opening"), "change"] == pytest.approx(-1.0)
+    assert out.loc[("C ↔ D", "opening"), "change"] == pytest.approx(0.0)
+    by_speaker = semantic.drift_by_group(sim, by="speaker", window=1, n_boot=50)
+    assert set(by_speaker["speaker"]) == {"A", "B", "C", "D"}
