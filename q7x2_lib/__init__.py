@@ -15,6 +15,7 @@ from . import datasets, io, metrics, plots
 from ._core import text
 from ._core.errors import TranscriptParseError
 from ._core.paths import DATA_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, RAW_DIR, resolve_path
+from ._core.speed import n_threads, set_threads
 from ._core.text import normal_form, tokenize
 from ._core.version import __version__ as __version__
 from .apps.provenance import describe_run, notebook_defaults
@@ -65,9 +66,11 @@ __all__ = [
     "describe_run",
     "grouped_bootstrap",
     "make_messages",
+    "n_threads",
     "normal_form",
     "notebook_defaults",
     "read_corpus",
+    "set_threads",
     "read_transcript",
     "resolve_path",
     "round_floats",

@@ -26,6 +26,7 @@ __all__ = [
     "in_threads",
     "n_threads",
     "return_freed_memory",
+    "set_threads",
 ]
 
 #: Messages per slice. A metric's temporary arrays grow with the rows it is given, so slicing a
@@ -145,8 +146,34 @@ def in_threads(func: Callable[[T], R], items: Iterable[T],
                 then(result)
 
 
+_threads: int | None = None  # set_threads(); None: the environment, else the cores
+THREADS_ENV = "Q7X2_THREADS"
+
+
+def set_threads(n: int | None) -> int | None:
+    """Use ``n`` threads for q7x2's group-parallel numpy work in this process; returns the
+    previous setting.
+
+    ``None`` goes back to the default: ``$Q7X2_THREADS`` when set, else every core this process
+    may use. A Dask worker sets it to its own ``threads_per_worker`` (``compute_metrics``
+    registers the plugin that does so), so that two single-threaded workers on two cores run
+    one thread each instead of two each.
+    """
+    global _threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"threads: got {n!r}; expected a whole number >= 1, or None")
+    previous, _threads = _threads, n
+    return previous
+
+
 def n_threads() -> int:
-    """Threads for group-parallel numpy work: the cores this process may use."""
+    """Threads for group-parallel numpy work: ``set_threads``'s, else ``$Q7X2_THREADS``, else
+    the cores this process may use."""
+    if _threads is not None:
+        return _threads
+    env = os.environ.get(THREADS_ENV, "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

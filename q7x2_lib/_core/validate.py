@@ -7,6 +7,7 @@ expected: ``"n_boot: got 0; expected an integer >= 1"``.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Collection, Sequence
 from contextvars import ContextVar
 from typing import TypeVar
@@ -41,9 +42,19 @@ _CALLED: ContextVar[str | None] = ContextVar("q7x2_called_metric", default=None)
 
 
 def messages_metric(func: F) -> F:
-    """Mark a public metric of a messages table: errors about the table name this function."""
+    """Mark a public metric of a messages table: errors about the table name this function.
+
+    A metric with bootstrap intervals (an ``n_boot`` and a ``ci`` parameter) also takes
+    ``ci=False``: point estimates only, as ``n_boot=0`` gives them (intervals NaN, nothing
+    resampled).
+    """
+    params = inspect.signature(func).parameters
+    point_estimates = "n_boot" in params and "ci" in params
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        if point_estimates and kwargs.get("ci") is False:
+            kwargs = {**kwargs, "ci": 0.95, "n_boot": 0}
         token = _CALLED.set(_CALLED.get() or func.__name__)
         try:
             return func(*args, **kwargs)

@@ -70,7 +70,9 @@ def compute_metrics(
         function must not depend on other conversations than the ones it is given.
     client
         A ``dask.distributed.Client``; default: Dask's current scheduler (the client made last,
-        or threads in this process).
+        or threads in this process). Each worker of a client runs q7x2's numpy work on its own
+        ``threads_per_worker`` threads (``q7x2_lib.set_threads``), so workers do not
+        oversubscribe the cores.
 
     Returns
     -------
@@ -81,6 +83,7 @@ def compute_metrics(
     chosen = _choose(metrics)
     folder = str(path).rstrip("/")
     dtypes = _manifest(folder)["dtypes"]["messages"]
+    _threads_per_worker(client)
     with _quiet_dask():
         import dask
 
@@ -92,6 +95,24 @@ def compute_metrics(
                 for name, func in chosen.items()}
         (computed,) = dask.compute(lazy, scheduler=client)
     return {name: frame.reset_index(drop=True) for name, frame in computed.items()}
+
+
+def _threads_per_worker(client: Any) -> None:
+    """Have every worker of a distributed client use its own thread count for q7x2's threads
+    (``q7x2_lib.set_threads``), not every core of its machine."""
+    try:
+        from distributed import Client, default_client
+
+        from ._dask_threads import ThreadsPerWorker
+    except ImportError:  # Dask without distributed: the threads of this process
+        return
+    if client is None:
+        try:
+            client = default_client()
+        except ValueError:  # no client: Dask's local scheduler
+            return
+    if isinstance(client, Client):
+        client.register_plugin(ThreadsPerWorker())
 
 
 def _dask_dataframe():

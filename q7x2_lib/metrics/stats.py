@@ -30,6 +30,7 @@ __all__ = [
     "describe_groups",
     "grouped_bootstrap",
     "group_batches",
+    "nan_quantiles",
     "percentile_interval",
     "permutation_batches",
     "round_floats",
@@ -140,7 +141,8 @@ def bootstrap_replicates(
     statistic
         ``"mean"``, ``"median"``, ``"sum"``, ``"share"`` (mean of a boolean) or ``f(x, axis=)``.
     n_boot
-        Number of replicates.
+        Number of replicates; 0 gives none (shape (0, n_groups)), for point estimates whose
+        intervals are NaN.
     seed
         Non-negative integer seed.
     streams
@@ -152,7 +154,7 @@ def bootstrap_replicates(
     ndarray
         Shape (n_boot, n_groups); NaN for empty groups. Shape (n_boot,) when ``codes`` is None.
     """
-    _check_n("n_boot", n_boot, 1)
+    _check_n("n_boot", n_boot, 0)
     func = _reducer(statistic)
     values = np.asarray(values, dtype=float)
     single = codes is None
@@ -199,17 +201,50 @@ def percentile_interval(
     """The percentile interval of bootstrap or permutation replicates, ignoring NaN replicates.
 
     Returns ``(low, high)``, the ``(1 - ci) / 2`` and ``(1 + ci) / 2`` quantiles along ``axis``;
-    NaN where every replicate is NaN.
+    NaN where every replicate is NaN, and everywhere when there are no replicates (``n_boot=0``:
+    point estimates only).
     """
     _check_ci(ci)
     replicates = np.asarray(replicates, dtype=float)
     if replicates.size == 0:  # no replicates, or no groups: an interval of nothing is NaN
         shape = replicates.shape[:axis] + replicates.shape[axis + 1:]
         return np.full(shape, np.nan), np.full(shape, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as intended
-        low, high = np.nanquantile(replicates, [(1 - ci) / 2, (1 + ci) / 2], axis=axis)
+    low, high = nan_quantiles(replicates, ((1 - ci) / 2, (1 + ci) / 2), axis=axis)
     return low, high
+
+
+def nan_quantiles(values: np.ndarray, quantiles: Sequence[float], *, axis: int = 0
+                  ) -> np.ndarray:
+    """``np.nanquantile(values, quantiles, axis=axis)`` (linear method), bit for bit, in one sort.
+
+    numpy's ``nanquantile`` computes each column on its own in a Python-level loop when any
+    value is NaN; here the columns are sorted at once (NaN sort last), each column's count of
+    values gives its virtual index, and the two neighbours are interpolated with numpy's own
+    formulas (its virtual index ``(n - 1) q``, its clipped neighbours, its two-sided
+    ``lerp``), so the results are identical. All-NaN columns give NaN, without a warning.
+    Returns shape ``(len(quantiles), *other axes)``.
+    """
+    values = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    q = np.asarray(quantiles, dtype=float)
+    ordered = np.sort(values, axis=0)
+    n = (~np.isnan(values)).sum(axis=0)  # values per column, NaN aside
+    shape = (len(q),) + (1,) * n.ndim
+    virtual = (n - 1) * q.reshape(shape)  # numpy's virtual index for the linear method
+    previous = np.floor(virtual)
+    last = np.maximum(n - 1, 0)
+    # numpy's neighbours: the last value past the end (its index -1), the first before the start
+    above, below = virtual >= n - 1, virtual < 0
+    previous = np.where(above, -1.0, np.where(below, 0.0, previous))
+    gamma = virtual - previous  # from the clipped index, as numpy computes it
+    lo = np.where(above, last, previous).astype(np.intp)
+    hi = np.where(above, last, np.where(below, 0, previous + 1)).astype(np.intp)
+    a = np.take_along_axis(ordered[None], lo[..., None, :] if n.ndim else lo[..., None], axis=1)
+    b = np.take_along_axis(ordered[None], hi[..., None, :] if n.ndim else hi[..., None], axis=1)
+    a, b = a[:, 0], b[:, 0]
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return np.where(n == 0, np.nan, out)
 
 
 def bootstrap_ci(
@@ -401,11 +436,13 @@ def theil_sen_replicates(
     ndarray
         Shape (n_boot, n_groups); NaN for groups (or resamples) without two distinct ``x``.
     """
-    _check_n("n_boot", n_boot, 1)
+    _check_n("n_boot", n_boot, 0)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     codes = np.asarray(codes, dtype=np.int64)
     n_groups = _n_groups(codes, n_groups)
     out = np.full((n_boot, n_groups), np.nan)
+    if n_boot == 0:  # point estimates only: no resamples to draw
+        return out
     blocks = np.ones(n_groups, np.int64) if blocks is None else np.asarray(blocks, np.int64)
     counts: dict[tuple[int, int], np.ndarray] = {}
     # The groups are the parallel work: matrix products inside them stay on one thread each,

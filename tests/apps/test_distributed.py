@@ -66,3 +66,9 @@ def test_bad_arguments_say_what_was_expected(cache, tmp_path: Path) -> None:
         distributed.compute_metrics(cache, ["decay"])
     with pytest.raises(ValueError, match="not a q7x2 Parquet cache"):
         distributed.compute_metrics(tmp_path)
+
+
+def test_each_worker_uses_its_own_thread_count(cache, client) -> None:
+    distributed.compute_metrics(cache, ["message_lengths"], client=client)
+    # threads_per_worker=1 on both workers: q7x2's threads follow it, not the machine's cores.
+    assert set(client.run(q7.n_threads).values()) == {1}

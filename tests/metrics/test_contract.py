@@ -55,7 +55,7 @@ def test_not_a_table_is_named_too(name) -> None:
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda m: q7.decay_fit(m, n_boot=0), r"n_boot: got 0; expected an integer >= 1"),
+    (lambda m: q7.decay_fit(m, n_boot=-1), r"n_boot: got -1; expected an integer >= 0"),
     (lambda m: q7.mirroring(m, n_shuffles=0), r"n_shuffles: got 0; expected an integer >= 1"),
     (lambda m: q7.lexical_echo(m, n_shuffles=-1), r"n_shuffles: got -1; expected an integer"),
     (lambda m: q7.near_repeats(m, lookback=0), r"lookback: got 0; expected an integer >= 1"),

@@ -8,6 +8,7 @@ import pytest
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from q7x2_lib.metrics.stats import (
@@ -17,6 +18,7 @@ from q7x2_lib.metrics.stats import (
     describe_groups,
     group_batches,
     grouped_bootstrap,
+    nan_quantiles,
     percentile_interval,
     permutation_batches,
     round_floats,
@@ -55,7 +57,7 @@ def test_bootstrap_ci_empty_sample_is_nan():
 
 
 @pytest.mark.parametrize(("kwargs", "name"), [
-    ({"statistic": "mode"}, "statistic"), ({"ci": 95}, "ci"), ({"n_boot": 0}, "n_boot"),
+    ({"statistic": "mode"}, "statistic"), ({"ci": 95}, "ci"), ({"n_boot": -1}, "n_boot"),
 ])
 def test_bootstrap_ci_rejects_bad_options(kwargs, name):
     with pytest.raises(ValueError, match=name):
@@ -299,3 +301,25 @@ def test_bootstrap_replicates_follow_the_documented_draws():
     rng = size_rng(3, 5)
     draws = np.concatenate([rng.integers(0, 5, size=(k, 5)) for k in (100, 100, 50)])
     assert_allclose(reps, values[draws].mean(axis=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=9),
+                  elements=st.floats(allow_nan=True, allow_infinity=False, width=64)),
+       st.lists(st.floats(0, 1), min_size=1, max_size=4), st.integers(0, 2))
+def test_nan_quantiles_are_numpys_nanquantile_bit_for_bit(values, quantiles, axis) -> None:
+    axis = min(axis, values.ndim - 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns on all-NaN slices
+        expected = np.nanquantile(values, quantiles, axis=axis)
+    got = nan_quantiles(values, quantiles, axis=axis)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_percentile_interval_of_known_replicates() -> None:
+    reps = np.array([[1.0, np.nan], [2.0, np.nan], [3.0, 5.0], [4.0, np.nan], [5.0, np.nan]])
+    low, high = percentile_interval(reps, ci=0.5)
+    np.testing.assert_array_equal(low, [2.0, 5.0])
+    np.testing.assert_array_equal(high, [4.0, 5.0])
+    low, high = percentile_interval(np.full((3, 2), np.nan))
+    assert np.isnan(low).all() and np.isnan(high).all()

@@ -13,7 +13,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ..._core.text import (
     content_tokens,
 )
-from ..._core.validate import check_positive_int, messages_metric, messages_seen, positions
+from ..._core.validate import (
+    check_int,
+    check_positive_int,
+    messages_metric,
+    messages_seen,
+    positions,
+)
 from ..stats import grouped_bootstrap
 
 __all__ = [
@@ -241,7 +247,7 @@ def median_by_turn(
     DataFrame
         ``by`` (when given), ``turn``, ``n_conversations``, ``median``, ``ci_low``, ``ci_high``.
     """
-    check_positive_int("n_boot", n_boot)
+    check_int("n_boot", n_boot, 0)
     keys = ([by] if by else []) + ["turn"]
     out = grouped_bootstrap(table, value=value, by=keys, statistic="median", n_boot=n_boot,
                             ci=ci, seed=seed)
