@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .columns import (
     char_counts,
@@ -61,9 +62,12 @@ def messages_frame(
     """
     # Columnar: counts and flags come from the texts' UTF-8 buffer (see _columns), not from a
     # Python call per message.
-    texts = list(text) if not isinstance(text, Sequence) else text
+    if isinstance(text, pa.Array | pa.ChunkedArray):
+        texts, arrow = None, to_arrow(text)
+    else:
+        texts = list(text) if not isinstance(text, Sequence) else text
+        arrow = to_arrow(texts)
     speakers = string_array(speaker)
-    arrow = to_arrow(texts)
     n_chars = char_counts(arrow)
     is_end_marker, ends_with = end_marker_flags(arrow, texts)
     frame = pd.DataFrame({

@@ -20,7 +20,8 @@ import pyarrow as pa
 from .._core.columns import string_array
 from .._core.errors import TranscriptParseError
 from .._core.schema import messages_frame
-from .readers import ParsedTranscript, TwinReader
+from .readers import ParsedTranscript, TwinReader, markdown_bytes
+from .readers.markdown_bytes import Scan
 
 __all__ = ["ChunkResult", "Failure", "assemble_messages", "failed_run", "n_workers", "read_chunk",
            "read_files"]
@@ -222,16 +223,17 @@ def read_chunk(items: list[Item], merge: Merge, stop: bool) -> ChunkResult:
 
 
 def _read_chunk(items: list[Item], merge: Merge, stop: bool) -> ChunkResult:
-    docs: list[ParsedTranscript] = []
+    slots: list[list[ParsedTranscript] | Scan] = []
     failures: list[Failure] = []
     reader = TwinReader(name for _, _, name in items)
     for index, path, name in items:
         try:
-            docs.extend(reader.parse_file_all(path, name=name))
+            slots.append(reader.scan_or_parse(path, name=name))
         except TranscriptParseError as exc:
             failures.append(Failure(index, exc.reason, exc.path, exc.line))
             if stop:
                 break
+    docs = _finish_scans(slots, items, reader, failures)
     problems: list[dict] = []
     kept, twins = merge(docs, problems)
     for doc in kept:
@@ -244,9 +246,34 @@ def _read_chunk(items: list[Item], merge: Merge, stop: bool) -> ChunkResult:
     )
 
 
+def _finish_scans(slots: list[list[ParsedTranscript] | Scan], items: list[Item],
+                  reader: TwinReader, failures: list[Failure]) -> list[ParsedTranscript]:
+    """The documents of a chunk in file order: markdown scanned in its bytes built all at once
+    (one Arrow buffer), any that the full parse must read parsed that way."""
+    scans = [s for s in slots if isinstance(s, Scan)]
+    built = iter(markdown_bytes.finish(scans))
+    by_name = {name: (index, path) for index, path, name in items}
+    docs: list[ParsedTranscript] = []
+    for slot in slots:
+        if not isinstance(slot, Scan):
+            docs.extend(slot)
+            continue
+        doc = next(built)
+        if doc is not None:
+            docs.append(doc)
+            continue
+        index, path = by_name[slot.doc.path]
+        try:
+            docs.extend(reader.parse_data(path, slot.data, name=slot.doc.path))
+        except TranscriptParseError as exc:
+            failures.append(Failure(index, exc.reason, exc.path, exc.line))
+    failures.sort(key=lambda f: f.index)
+    return docs
+
+
 def failed_run(doc: ParsedTranscript) -> dict:
     """The problem row of a conversation in which no model said anything."""
-    what = ("holds no messages" if not doc.texts else
+    what = ("holds no messages" if not len(doc.texts) else
             "holds only the opening prompt" if len(doc.texts) == 1 else
             f"holds only {len(doc.texts)} opening prompts")
     return {"source": doc.path, "line": doc.lines[0] if doc.lines else None, "kind": "failed_run",
@@ -275,9 +302,20 @@ def _chunk_messages(docs: list[ParsedTranscript]) -> pd.DataFrame:
                   for d in docs)))
     return messages_frame(
         pa.nulls(total, type=pa.large_string()), turn, _chain(docs, "speakers"),
-        _chain(docs, "texts"), _chain(docs, "seeds"), source, _chain(docs, "lines"),
+        _texts(docs), _chain(docs, "seeds"), source, _chain(docs, "lines"),
         round=rounds, model=models,
     )
+
+
+def _texts(docs: list[ParsedTranscript]) -> list[str] | pa.ChunkedArray:
+    """The texts of ``docs`` in order: a list of strings, or an Arrow array when any document
+    holds its texts in Arrow (markdown read from its bytes)."""
+    if not any(isinstance(d.texts, pa.Array) for d in docs):
+        return _chain(docs, "texts")
+    # One chunk, not one per document: the columnar counts then run once over one buffer.
+    return pa.chunked_array([pa.concat_arrays(
+        [d.texts if isinstance(d.texts, pa.Array) else pa.array(d.texts, type=pa.large_string())
+         for d in docs])], type=pa.large_string())
 
 
 def _without_messages(doc: ParsedTranscript) -> ParsedTranscript:

@@ -62,14 +62,14 @@ def test_foreign_failures_of_one_file_are_problem_rows_and_the_rest_loads(tmp_pa
 def test_an_unreadable_file_is_a_problem_row(tmp_path):
     shutil.copy(VALID / "basic.md", tmp_path / "a.md")
     shutil.copy(VALID / "basic.md", tmp_path / "b.md")
-    real = TwinReader._read
+    real = TwinReader._bytes
 
-    def refuse(path, name):
-        if name.endswith("b.md"):
+    def refuse(path):
+        if path.name == "b.md":
             raise PermissionError(13, "Permission denied")
-        return real(path, name)
+        return real(path)
 
-    with mock.patch.object(TwinReader, "_read", side_effect=refuse):
+    with mock.patch.object(TwinReader, "_bytes", side_effect=refuse):
         corpus = _read_skip(tmp_path)
     assert corpus.conversations["conversation_id"].tolist() == ["a"]
     assert _unreadable(corpus)["b.md"] == "skipped: cannot read the file: Permission denied"

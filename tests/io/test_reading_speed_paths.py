@@ -135,6 +135,8 @@ class _PlainReader:
     def parse_file_all(self, path: Path, *, name: str):
         return parse_file_all(path, name=name)
 
+    scan_or_parse = parse_file_all  # never a markdown scan: every file parsed whole
+
 
 def _assert_same_corpus(source, **kwargs) -> None:
     fast = q7.read_corpus(source, progress=False, **kwargs)

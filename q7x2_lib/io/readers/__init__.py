@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..._core.errors import TranscriptParseError
-from . import backrooms, chatjson, convokit, letter, orchestrator
+from . import backrooms, chatjson, convokit, letter, markdown_bytes, orchestrator
 from ._base import ParsedTranscript, check_surrogates, decode_text, guarded, twin_key
 from .convokit import drop_companions
+from .markdown_bytes import Scan
 
 __all__ = ["FORMATS", "TRANSCRIPT_FORMATS", "Format", "ParsedTranscript", "TwinReader",
            "detect_format", "drop_companions", "parse_file", "parse_file_all", "parse_text",
@@ -145,15 +146,33 @@ class TwinReader:
     def parse_file_all(self, path: Path, *, name: str) -> list[ParsedTranscript]:
         """What ``parse_file_all(path, name=name)`` returns (but for the lines above)."""
         with guarded(name):
-            text = self._read(path, name)
-            docs = self._parse(path, text, name)
-            check_surrogates(text, docs, name)
+            return self._parse_bytes(path, self._bytes(path), name)
+
+    def scan_or_parse(self, path: Path, *, name: str) -> list[ParsedTranscript] | Scan:
+        """``parse_file_all``, or, for a markdown export without a JSON twin in the chunk, its
+        blocks found in the bytes (``markdown_bytes.scan``): ``markdown_bytes.finish`` then
+        builds the documents of many such files at once."""
+        with guarded(name):
+            data = self._bytes(path)
+            if self._key(name) not in self._pairs and (found := markdown_bytes.scan(data, name)):
+                return found
+            return self._parse_bytes(path, data, name)
+
+    def parse_data(self, path: Path, data: bytes, *, name: str) -> list[ParsedTranscript]:
+        """``parse_file_all`` of a file whose bytes were read already."""
+        with guarded(name):
+            return self._parse_bytes(path, data, name)
+
+    def _parse_bytes(self, path: Path, data: bytes, name: str) -> list[ParsedTranscript]:
+        text = decode_text(data, name)
+        docs = self._parse(path, text, name)
+        check_surrogates(text, docs, name)
         return docs
 
     @staticmethod
-    def _read(path: Path, name: str) -> str:
+    def _bytes(path: Path) -> bytes:
         with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
-            return decode_text(file.readall(), name)
+            return file.readall()
 
     def _parse(self, path: Path, text: str, name: str) -> list[ParsedTranscript]:
         fmt = detect_format(text, name)
