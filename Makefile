@@ -93,12 +93,24 @@ test-browser: $(BROWSER_STAMP) ## JupyterLab end to end in headless Debian Chrom
 	Q7X2_REQUIRE_BROWSER=1 Q7X2_SCREENSHOTS="$(CURDIR)/runs/browser" $(BIN)/pytest tests/browser -p no:cacheprovider
 
 # --- benchmarks ---------------------------------------------------------------------------
-.PHONY: bench
+.PHONY: bench bench-peers
+BENCH_STAMP := $(VENV)/.installed-bench
 
-bench: $(STAMP) ## benchmarks at 100-10,000 conversations: read vs floor, Parquet, workers, metrics, figures
+# ConvoKit, the peer of the reading benchmark, without its torch-heavy requirements; a machine
+# that cannot install it still benchmarks (the peer is reported as skipped).
+$(BENCH_STAMP): $(STAMP) benchmarks/requirements-convokit.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r benchmarks/requirements-convokit.txt \
+		|| echo "ConvoKit could not be installed: its benchmark will say skipped"
+	@touch $@
+
+bench: $(STAMP) $(BENCH_STAMP) ## benchmarks at 100-10,000 conversations: read vs floor, Parquet, workers, metrics, figures, peers
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/viewer.py
 	$(BIN)/python benchmarks/semantic.py
+	$(BIN)/python benchmarks/peers.py
+
+bench-peers: $(STAMP) $(BENCH_STAMP) ## reading vs the per-format floor, ConvoKit and a pandas script; passes, growth, Dask (BENCH_CORPUS=)
+	$(BIN)/python benchmarks/peers.py
 
 .PHONY: bench-semantic
 bench-semantic: $(STAMP) ## embeddings, semantic drift, basins, time to attractor beside lexical drift (BENCH_CORPUS=, BENCH_SEMANTIC_N=)

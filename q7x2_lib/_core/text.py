@@ -21,6 +21,7 @@ __all__ = [
     "char_ngram_matrix",
     "char_ngrams",
     "content_tokens",
+    "is_content_token",
     "is_content_word",
     "is_emoji",
     "ngram_cosine",
@@ -89,9 +90,32 @@ def is_content_word(token: str) -> bool:
     return contraction is None or contraction.group(1) not in STOP_WORDS
 
 
+class _ContentTokens(dict):
+    """``memo[token]``: whether a token is a content word or emoji, judged once per distinct
+    token (a corpus repeats its words millions of times; the judgement is a regex and a set
+    lookup). Emptied when it holds ``_MEMO_LIMIT`` tokens, so a hostile text of endless
+    distinct tokens cannot grow it without bound."""
+
+    def __missing__(self, token: str) -> bool:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        value = self[token] = is_content_word(token) or is_emoji(token)
+        return value
+
+
+_MEMO_LIMIT = 1 << 20
+_IS_CONTENT = _ContentTokens()
+
+
+def is_content_token(token: str) -> bool:
+    """``is_content_word(token) or is_emoji(token)``, remembered per distinct token."""
+    return _IS_CONTENT[token]
+
+
 def content_tokens(text: str) -> list[str]:
     """The tokens of ``text`` that are content words or emoji (the TF-IDF vocabulary)."""
-    return [t for t in tokenize(text) if is_content_word(t) or is_emoji(t)]
+    content = _IS_CONTENT
+    return [t for t in tokenize(text) if content[t]]
 
 
 def normal_form(text: str) -> str:

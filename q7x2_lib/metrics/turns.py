@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from .._core.schema import tested_statistic
 from .._core.speed import by_conversation, columns_of
-from .._core.text import is_content_word, is_emoji, tokenize
+from .._core.text import is_content_token, tokenize
 from .._core.validate import check_positive_int, messages_metric
 from .dependence import (
     MIN_EFFECTIVE,
@@ -515,7 +515,7 @@ def _distinct_content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, l
             if word not in index:
                 index[word] = len(vocab)
                 vocab.append(word)
-                content.append(is_content_word(word) or is_emoji(word))
+                content.append(is_content_token(word))
         to_global = np.fromiter((index[w] for w in uniques), dtype=np.int64, count=len(uniques))
         codes = to_global[local]
         rows = np.repeat(np.arange(start, start + len(tokens)), [len(t) for t in tokens])

@@ -75,7 +75,10 @@ def theme_patterns(lexicon: pd.DataFrame) -> dict[str, re.Pattern[str]]:
 
 def theme_hits(texts: pd.Series, lexicon: pd.DataFrame) -> pd.DataFrame:
     """Theme hits of each text: one column per theme, one row per text (same index)."""
-    codes, uniques = pd.factorize(pd.Series(texts, dtype="string").fillna("").map(normal_form))
+    # Each distinct text put in normal form once, each distinct normal form searched once.
+    text_codes, distinct = pd.factorize(pd.Series(texts, dtype="string").fillna(""))
+    form_codes, uniques = pd.factorize(pd.Series([normal_form(t) for t in distinct], dtype=object))
+    codes = form_codes[text_codes] if len(text_codes) else text_codes
     hits = {theme: np.array([len(rx.findall(u)) for u in uniques], dtype="int64")[codes]
             for theme, rx in theme_patterns(lexicon).items()}
     return pd.DataFrame(hits, index=texts.index)
@@ -112,7 +115,9 @@ def theme_rates(
     table = lexicon_table(lexicon)
     m = messages_seen(messages, func="theme_rates", include_seed=include_seed)
     hits = theme_hits(m["text"], table)
-    n_tokens = m["text"].map(lambda t: len(tokenize(t))).to_numpy(dtype="int64")
+    codes, distinct = pd.factorize(m["text"].fillna(""))
+    n_tokens = np.fromiter((len(tokenize(t)) for t in distinct), dtype="int64",
+                           count=len(distinct))[codes]
     themes = list(hits.columns)
     labels = table.drop_duplicates("theme").set_index("theme")["label"]
     out = m.loc[np.repeat(np.arange(len(m)), len(themes)), _KEYS].reset_index(drop=True)
