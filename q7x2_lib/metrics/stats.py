@@ -238,9 +238,8 @@ def nan_quantiles(values: np.ndarray, quantiles: Sequence[float], *, axis: int =
     gamma = virtual - previous  # from the clipped index, as numpy computes it
     lo = np.where(above, last, previous).astype(np.intp)
     hi = np.where(above, last, np.where(below, 0, previous + 1)).astype(np.intp)
-    a = np.take_along_axis(ordered[None], lo[..., None, :] if n.ndim else lo[..., None], axis=1)
-    b = np.take_along_axis(ordered[None], hi[..., None, :] if n.ndim else hi[..., None], axis=1)
-    a, b = a[:, 0], b[:, 0]
+    a = np.take_along_axis(ordered[None], lo[:, None], axis=1)[:, 0]
+    b = np.take_along_axis(ordered[None], hi[:, None], axis=1)[:, 0]
     diff = b - a
     out = a + diff * gamma
     np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
