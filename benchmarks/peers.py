@@ -62,55 +62,51 @@ __all__ = ["main"]
 
 
 # --- corpora ------------------------------------------------------------------------------------
-def markdown_corpus(n: int) -> Path:
-    """``n`` synthetic conversations as markdown exports only (written once, then reused)."""
-    folder = CORPORA / f"md-n{n}-seed{SEED}"
+def _cached(folder: Path, write) -> Path:
+    """``folder``, written by ``write(folder)`` once (marked complete), then reused."""
     if not (folder / _COMPLETE).is_file():
-        from q7x2_lib.datasets import write_synthetic_corpus
-
         shutil.rmtree(folder, ignore_errors=True)
-        write_synthetic_corpus(folder, n_conversations=n, seed=SEED, formats=("md",))
+        folder.mkdir(parents=True)
+        write(folder)
         (folder / _COMPLETE).write_text("")
     return folder
+
+
+def markdown_corpus(n: int) -> Path:
+    """``n`` synthetic conversations as markdown exports only (written once, then reused)."""
+    from q7x2_lib.datasets import write_synthetic_corpus
+
+    return _cached(CORPORA / f"md-n{n}-seed{SEED}", lambda folder: write_synthetic_corpus(
+        folder, n_conversations=n, seed=SEED, formats=("md",)))
 
 
 def json_corpus(n: int) -> Path:
     """The JSON exports of the twins corpus of ``n`` conversations, alone in a folder."""
-    folder = CORPORA / f"json-n{n}-seed{SEED}"
-    if not (folder / _COMPLETE).is_file():
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+    def write(folder: Path) -> None:
         for path in corpus_dir(n).glob("*.json"):
-            os.link(path, folder / path.name) if hasattr(os, "link") else shutil.copy(path, folder)
-        (folder / _COMPLETE).write_text("")
-    return folder
+            shutil.copy(path, folder / path.name)
+
+    return _cached(CORPORA / f"json-n{n}-seed{SEED}", write)
 
 
 def convokit_corpus(markdown: Path) -> Path:
     """The markdown corpus in ConvoKit's on-disk format, written by ``Corpus.to_convokit``."""
-    folder = markdown.with_name(markdown.name + "-convokit")
-    if not (folder / _COMPLETE).is_file():
-        import q7x2_lib as q7
+    import q7x2_lib as q7
 
-        shutil.rmtree(folder, ignore_errors=True)
-        q7.read_corpus(markdown, progress=False).to_convokit(folder)
-        (folder / _COMPLETE).write_text("")
-    return folder
+    return _cached(markdown.with_name(markdown.name + "-convokit"), lambda folder: q7.read_corpus(
+        markdown, progress=False).to_convokit(folder))
 
 
 def long_conversation(n_messages: int) -> Path:
     """One conversation of ``n_messages`` messages, as one markdown export."""
-    folder = CORPORA / f"long-{n_messages}-seed{SEED}"
-    if not (folder / _COMPLETE).is_file():
-        from q7x2_lib.datasets import generate_conversation, to_markdown
+    from q7x2_lib.datasets import generate_conversation, to_markdown
 
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+    def write(folder: Path) -> None:
         conv = generate_conversation(SEED, model_a="gpt-5", model_b="claude-sonnet-4.5",
                                      n_messages=n_messages)
         (folder / "long.md").write_text(to_markdown(conv), encoding="utf-8")
-        (folder / _COMPLETE).write_text("")
-    return folder
+
+    return _cached(CORPORA / f"long-{n_messages}-seed{SEED}", write)
 
 
 # --- children: one measurement per fresh process --------------------------------------------------
