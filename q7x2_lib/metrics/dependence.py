@@ -168,13 +168,12 @@ def block_draws(seed: int, n: int, block: int, n_boot: int, stream: int = 0) -> 
     positions: ``arch.bootstrap.CircularBlockBootstrap``'s draws from a generator seeded with
     ``(seed, n, stream, block)``, for all resamples at once.
     """
+    if n_boot == 0:  # point estimates: no resamples
+        return np.zeros((0, n), dtype=np.int64)
     if block <= 1:
         rng = size_rng(seed, n, stream)
         return np.concatenate([rng.integers(0, n, size=(min(_DRAW_BLOCK, n_boot - b0), n))
-                               for b0 in range(0, n_boot, _DRAW_BLOCK)]) if n_boot else \
-            np.zeros((0, n), dtype=np.int64)
-    if n_boot == 0:
-        return np.zeros((0, n), dtype=np.int64)
+                               for b0 in range(0, n_boot, _DRAW_BLOCK)])
     return _circular_draws(int(seed), int(n), int(min(block, n)), int(stream), int(n_boot))
 
 

@@ -9,9 +9,10 @@ fields alone are decoded), the files of a chunk share one buffer, and the texts 
 
 The result is ``parse_markdown``'s, table for table (``tests/io/test_markdown_bytes.py`` holds
 the two equal on the golden files, on hypothesis-generated exports and on every seed). A file
-this path does not handle exactly (no title, carriage returns, a NUL byte, a rule that does not
-follow a line break, bytes that are not UTF-8, whitespace other than ASCII at a message's edge)
-is given back, and the full parse reads it, with its error when it has one.
+this path does not handle exactly (no title, carriage returns, a NUL byte, bytes that are not
+UTF-8, a first header that is not a participant's, a last header cut off at the end of the file,
+a byte above ASCII where the file ends) is given back, and the full parse reads it, with its
+error when it has one.
 """
 
 from __future__ import annotations

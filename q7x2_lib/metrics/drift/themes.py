@@ -75,13 +75,22 @@ def theme_patterns(lexicon: pd.DataFrame) -> dict[str, re.Pattern[str]]:
 
 def theme_hits(texts: pd.Series, lexicon: pd.DataFrame) -> pd.DataFrame:
     """Theme hits of each text: one column per theme, one row per text (same index)."""
-    # Each distinct text put in normal form once, each distinct normal form searched once.
-    text_codes, distinct = pd.factorize(pd.Series(texts, dtype="string").fillna(""))
-    form_codes, uniques = pd.factorize(pd.Series([normal_form(t) for t in distinct], dtype=object))
-    codes = form_codes[text_codes] if len(text_codes) else text_codes
-    hits = {theme: np.array([len(rx.findall(u)) for u in uniques], dtype="int64")[codes]
+    codes, distinct = _distinct(texts)
+    return pd.DataFrame({theme: hits[codes] for theme, hits in _distinct_hits(distinct, lexicon)
+                         .items()}, index=texts.index)
+
+
+def _distinct(texts: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each text's code and the distinct texts (missing ones as "")."""
+    codes, distinct = pd.factorize(pd.Series(texts, dtype="string").fillna(""))
+    return codes, list(distinct)
+
+
+def _distinct_hits(distinct: list[str], lexicon: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each theme's hits in each distinct text: every normal form computed and searched once."""
+    form_codes, forms = pd.factorize(pd.Series([normal_form(t) for t in distinct], dtype=object))
+    return {theme: np.array([len(rx.findall(f)) for f in forms], dtype="int64")[form_codes]
             for theme, rx in theme_patterns(lexicon).items()}
-    return pd.DataFrame(hits, index=texts.index)
 
 
 @messages_metric
@@ -114,8 +123,9 @@ def theme_rates(
     """
     table = lexicon_table(lexicon)
     m = messages_seen(messages, func="theme_rates", include_seed=include_seed)
-    hits = theme_hits(m["text"], table)
-    codes, distinct = pd.factorize(m["text"].fillna(""))
+    codes, distinct = _distinct(m["text"])  # each distinct text tokenised and searched once
+    hits = pd.DataFrame({theme: found[codes]
+                         for theme, found in _distinct_hits(distinct, table).items()})
     n_tokens = np.fromiter((len(tokenize(t)) for t in distinct), dtype="int64",
                            count=len(distinct))[codes]
     themes = list(hits.columns)
