@@ -108,6 +108,7 @@ def by_conversation(func: F | None = None, *, split: tuple[str, ...] = ()) -> F:
         return_freed_memory()  # the slices' temporaries, so the next step starts small
         return out
 
+    wrapper.by_conversation = True  # type: ignore[attr-defined]  # the tests find them by it
     return wrapper  # type: ignore[return-value]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 
 import numpy as np
@@ -35,6 +36,7 @@ CHUNKED = {
     "who_ends": (q7.who_ends, {}),
     "near_repeats": (q7.near_repeats, {}),
     "loops": (q7.loops, {}),
+    "speaker_loops": (q7.speaker_loops, {}),
     "end_states": (q7.end_states, {}),
 }
 
@@ -54,6 +56,13 @@ def test_slices_equal_the_whole_table(name, messages, monkeypatch):
     monkeypatch.setattr(_chunks, "CHUNK_ROWS", 50)  # many slices, some one long conversation
     assert len(list(conversation_chunks(messages))) > 5
     pd.testing.assert_frame_equal(func(messages, **options), whole)
+
+
+def test_every_sliced_metric_is_checked():
+    """A metric decorated with by_conversation and left out of CHUNKED would go untested."""
+    sliced = {name for name in dir(q7) if inspect.isfunction(getattr(q7, name))
+              and getattr(getattr(q7, name), "by_conversation", False) is True}
+    assert sliced - set(CHUNKED) == set()
 
 
 def test_slices_hold_whole_conversations_in_order(messages):

@@ -299,7 +299,9 @@ def speaker_loops(
     t["model_pair"] = pairs.reindex(t["conversation_id"]).to_numpy()
     t["scope"] = t["scope"].astype("string")
     t["conversation_id"] = t["conversation_id"].astype("string")
-    return t[_SPEAKER_COLUMNS]
+    out = t[_SPEAKER_COLUMNS]
+    out.attrs = {}  # repeat_share is loops()' column: slices must not carry a Series to concat
+    return out
 
 
 def _both_speakers(t: pd.DataFrame) -> pd.DataFrame:
