@@ -177,7 +177,8 @@ def block_draws(seed: int, n: int, block: int, n_boot: int, stream: int = 0) -> 
     return _circular_draws(int(seed), int(n), int(min(block, n)), int(stream), int(n_boot))
 
 
-def shift_batches(codes: np.ndarray, n_groups: int | None = None) -> Iterator[
+def shift_batches(codes: np.ndarray, n_groups: int | None = None, *,
+                  max_shifts: int | None = None) -> Iterator[
     tuple[np.ndarray, np.ndarray, np.ndarray]
 ]:
     """Every circular shift of each group, shaped like
@@ -188,12 +189,19 @@ def shift_batches(codes: np.ndarray, n_groups: int | None = None) -> Iterator[
     holding ``(i + k) mod n`` for ``k = 1 .. n - 1``: pairing element i of one series with
     element i + k of the other keeps both series' own dependence and breaks their alignment.
     Groups of one element have no shift and are not yielded. No randomness: the null is exact.
+
+    With ``max_shifts``, a group of more than ``max_shifts + 1`` elements gets ``max_shifts``
+    shifts spread evenly over ``1 .. n - 1`` (``k = 1 + floor(j (n - 1) / max_shifts)``), so the
+    work grows with ``n`` rather than ``n²`` in one long conversation.
     """
     for gids, members in group_batches(codes, n_groups):
         n = members.shape[1]
         if n < 2:
             continue
-        shifts = ((np.arange(n)[None, :] + np.arange(1, n)[:, None]) % n)[:, None, :]
-        step = max(1, _BUDGET // (n * n))
+        ks = np.arange(1, n)
+        if max_shifts is not None and n - 1 > max_shifts:
+            ks = 1 + (np.arange(max_shifts) * (n - 1)) // max_shifts
+        shifts = ((np.arange(n)[None, :] + ks[:, None]) % n)[:, None, :]
+        step = max(1, _BUDGET // (n * min(n, len(ks) + 1)))
         for g0 in range(0, len(gids), step):
             yield gids[g0:g0 + step], members[g0:g0 + step], shifts

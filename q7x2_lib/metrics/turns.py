@@ -389,7 +389,10 @@ def mirroring(
     replies against the messages they answer (``null="shift"``, the default: each series keeps
     its own autocorrelation, only their alignment is broken; exact, no randomness). Reported: the
     null's mean, its percentile interval and a one-sided p-value ``(1 + #{null >= observed}) /
-    (1 + n)`` over its ``n = n_pairs - 1`` shifts (so fewer than 20 pairs cannot reach 0.05).
+    (1 + n)`` over its ``n = n_pairs - 1`` shifts (so fewer than 20 pairs cannot reach 0.05). A
+    direction with more than ``n_shuffles + 1`` pairs (a conversation of thousands of messages)
+    is tested on ``n_shuffles`` shifts spread evenly over all of them, so that the work grows
+    with the conversation's length, not its square.
 
     ``null="permutation"`` is the earlier test: ``rho`` against ``n_shuffles`` random
     within-conversation permutations of the replies (seeded), which assumes independent
@@ -421,7 +424,7 @@ def mirroring(
     # The tested statistic, its centred ranks and the null's re-pairings of the replies.
     if null == "shift":
         tested, x, y, den = rho_detrended, xd, yd, denom_d
-        batches = shift_batches(codes, n_groups)
+        batches = shift_batches(codes, n_groups, max_shifts=n_shuffles)
     else:
         tested, x, y, den = rho, xc, yc, denom
         batches = permutation_batches(codes, n_perm=n_shuffles, n_groups=n_groups, seed=seed)
@@ -557,7 +560,8 @@ def lexical_echo(
     direction: the vocabulary two messages of this conversation share anyway. With
     ``null="shift"`` (the default) these are every circular shift of the replies against the
     messages they answer (reply i with answered message i + k), which keeps each speaker's
-    persistence of topic and breaks only their alignment; ``null="permutation"`` re-pairs them
+    persistence of topic and breaks only their alignment (at most ``n_shuffles`` shifts, spread
+    evenly, for a direction with more replies); ``null="permutation"`` re-pairs them
     at random (``n_shuffles`` within-conversation permutations, seeded; a reply may land on its
     own message), which assumes messages independent and calls speakers who merely stay on their
     own topics echoing. Its mean, percentile interval and one-sided p-value are reported as in
@@ -592,8 +596,10 @@ def lexical_echo(
         gids, members, perms = batch
         return gids, _shuffled_echo(matrix, reply[members], n_words[members], perms)
 
-    batches = shift_batches(codes, len(keys)) if null == "shift" else permutation_batches(
-        codes, n_perm=n_shuffles, n_groups=len(keys), seed=seed)
+    if null == "shift":
+        batches = shift_batches(codes, len(keys), max_shifts=n_shuffles)
+    else:
+        batches = permutation_batches(codes, n_perm=n_shuffles, n_groups=len(keys), seed=seed)
     in_threads(shuffled, batches, then=lambda done: _fill_baseline(base, *done, echo, ci))
     return _against_baseline(keys, echo, base, "echo").assign(null=_null_column(null, keys))
 

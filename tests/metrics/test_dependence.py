@@ -125,6 +125,16 @@ def test_shift_batches_hold_every_nonzero_circular_shift():
     assert_array_equal(shifts[:, 0, :], [[1, 2, 0], [2, 0, 1]])
 
 
+def test_shift_batches_spread_at_most_max_shifts_evenly():
+    codes = np.zeros(11, dtype=int)
+    (_, _, shifts), = shift_batches(codes, max_shifts=4)
+    # k = 1 + floor(j * 10 / 4) for j = 0..3: shifts 1, 3, 6, 8
+    assert_array_equal(shifts[:, 0, 0], [1, 3, 6, 8])
+    assert_array_equal(shifts[:, 0, :], (np.arange(11)[None, :] + [[1], [3], [6], [8]]) % 11)
+    (_, _, every), = shift_batches(codes, max_shifts=10)  # no more than n - 1: all of them
+    assert_array_equal(every[:, 0, 0], np.arange(1, 11))
+
+
 # --- decay_fit -----------------------------------------------------------------------------
 
 

@@ -302,3 +302,21 @@ def test_echo_baselines_of_long_directions_equal_the_table_s(monkeypatch):
     monkeypatch.setattr("q7x2_lib.metrics.turns._DENSE_PAIRS", 5)  # every direction is "long"
     sparse = lexical_echo(msgs, n_shuffles=50, seed=1)
     pd.testing.assert_frame_equal(dense, sparse, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("metric", [mirroring, lexical_echo])
+def test_shift_null_of_a_long_direction_uses_at_most_n_shuffles_shifts(metric):
+    rng = np.random.default_rng(3)
+    vocab = ["river", "stone", "light", "field", "cloud", "ember", "quiet", "north"]
+    msgs = make_messages({"c": [(s, " ".join(rng.choice(vocab, size=int(rng.integers(1, 9)))))
+                                for s in "AB" * 30]})  # 29 and 30 replies per direction
+    every = metric(msgs).set_index("speaker")
+    assert every["n_pairs"].tolist() == [29, 30]
+    assert_allclose(every["p_value"] * every["n_pairs"], np.round(every["p_value"]
+                                                                  * every["n_pairs"]))
+    capped = metric(msgs, n_shuffles=5).set_index("speaker")
+    steps = capped["p_value"] * 6  # (1 + hits) / (1 + 5)
+    assert_allclose(steps, np.round(steps))
+    assert capped["baseline_mean"].notna().all()
+    assert not np.allclose(capped["baseline_mean"], every["baseline_mean"])
+    pd.testing.assert_frame_equal(metric(msgs, n_shuffles=29).set_index("speaker"), every)

@@ -141,26 +141,31 @@ class _Flags:
     rule looks (the tail, and the run behind a state's onset); each distinct text is read once
     per detector, across conversations (``memo``)."""
 
-    def __init__(self, texts: np.ndarray, end_marker: np.ndarray, memo: dict) -> None:
-        self.texts, self.end_marker, self.memo = texts, end_marker, memo
+    def __init__(self, codes: np.ndarray, distinct: np.ndarray, end_marker: np.ndarray,
+                 memo: dict) -> None:
+        self.codes, self.distinct, self.end_marker, self.memo = codes, distinct, end_marker, memo
         self.cache: dict[str, np.ndarray] = {}
 
     def _base(self, flag: str, idx: np.ndarray) -> np.ndarray:
-        memo, detect = self.memo.setdefault(flag, {}), _DETECTORS[flag]
-        out = np.empty(len(idx), dtype=bool)
-        for j, i in enumerate(idx):
-            text = self.texts[i]
-            hit = memo.get(text)
-            if hit is None:
-                hit = memo[text] = bool(detect(text))
-            out[j] = hit
-        return out
+        """The detector's answer at ``idx``; ``memo[flag]`` holds it per distinct text (-1: not
+        read yet)."""
+        known = self.memo.get(flag)
+        if known is None:
+            known = self.memo[flag] = np.full(len(self.distinct), -1, dtype=np.int8)
+        codes = self.codes[idx]
+        hit = known[codes]
+        if (hit < 0).any():
+            detect = _DETECTORS[flag]
+            for code in np.unique(codes[hit < 0]).tolist():
+                known[code] = bool(detect(self.distinct[code]))
+            hit = known[codes]
+        return hit.astype(bool)
 
     def get(self, flag: str, idx: np.ndarray | None = None) -> np.ndarray:
         """The flag at positions ``idx`` (all positions when None, cached)."""
         if idx is None:
             if flag not in self.cache:
-                self.cache[flag] = self.get(flag, np.arange(len(self.texts)))
+                self.cache[flag] = self.get(flag, np.arange(len(self.codes)))
             return self.cache[flag]
         idx = np.asarray(idx, dtype=np.int64)
         if flag == "marker":
@@ -173,8 +178,8 @@ class _Flags:
                 out &= ~self.get(other, idx)
         return out
 
-    def frame(self, idx: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({f: self.get(f, idx) for f in _FLAGS})
+    def frame(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        return {f: self.get(f, idx) for f in _FLAGS}
 
 
 @messages_metric
@@ -252,19 +257,26 @@ def end_states(
         m, max_period=max_period, threshold=threshold, ngram=ngram, min_repeats=min_repeats,
         include_seed=True)
     texts = m["text"].fillna("").to_numpy(dtype=object)
+    codes, distinct = pd.factorize(texts, sort=False)  # each detector reads a text once
+    distinct = np.asarray(distinct, dtype=object)
     end_marker = m["is_end_marker"].to_numpy(dtype=bool)
+    speakers = m["speaker"].astype(str).to_numpy()
+    turns = m["turn"].to_numpy()
+    ids = m["conversation_id"].astype(str).to_numpy()
     memo: dict = {}
     sim, _ = _lag_similarities(m, 2, ngram)
     sim = np.nan_to_num(sim, nan=0.0)
     rules = _Rules(tail, dominance, refusal_share, margin, min_messages, threshold)
     lp_by_id = lp.set_index(lp["conversation_id"].astype(str))
+    loop_of = dict(zip(lp_by_id.index, lp_by_id.to_dict("records"), strict=True))
     rows = []
     pos = positions(m)
     starts = np.flatnonzero(pos == 0)
     for a, b in zip(starts, [*starts[1:], len(m)], strict=False):
-        cid = str(m["conversation_id"].iat[a])
-        flags = _Flags(texts[a:b], end_marker[a:b], memo)
-        rows.append(rules.label(m.iloc[a:b], flags, sim[a:b], lp_by_id.loc[cid]))
+        cid = ids[a]
+        flags = _Flags(codes[a:b], distinct, end_marker[a:b], memo)
+        rows.append(rules.label(cid, speakers[a:b], texts[a:b], turns[a:b], flags, sim[a:b],
+                                loop_of[cid]))
     out = pd.DataFrame(rows, columns=_COLUMNS)
     out["conversation_id"] = out["conversation_id"].astype("string")
     out["model_pair"] = lp_by_id.reindex(out["conversation_id"])["model_pair"].to_numpy()
@@ -302,24 +314,24 @@ class _Rules:
         self.tail, self.dominance, self.refusal_share = tail, dominance, refusal_share
         self.margin, self.min_messages, self.threshold = margin, min_messages, threshold
 
-    def label(self, m: pd.DataFrame, flags: _Flags, sim: np.ndarray, lp) -> list:
-        n = len(m)
+    def label(self, cid: str, speakers: np.ndarray, texts: np.ndarray, turns: np.ndarray,
+              flags: _Flags, sim: np.ndarray, lp: dict) -> list:
+        """One conversation's row: its messages' speakers, texts and turns, its flags, its
+        similarities at lags 1 and 2, and its row of the loops table."""
+        n = len(speakers)
         k = min(self.tail, n)
         t_flags = flags.frame(np.arange(n - k, n))
-        speakers = m["speaker"].astype(str).to_numpy()
         t_speakers = speakers[n - k:]
         everyone = list(dict.fromkeys(speakers))
-        texts = m["text"].fillna("").to_numpy()
-        turns = m["turn"].to_numpy()
         shares = {f: float(t_flags[f].mean()) if k else 0.0 for f in _FLAGS}
         found: dict[str, dict] = {}  # label -> speakers, onset position, margin, evidence
         marginal = False
 
         # 1. refusal: per speaker, at least two declining messages, and it keeps declining.
         refusers = []
-        quiet_now = (t_flags["silent"] | t_flags["marker"] | t_flags["refusal"]).to_numpy()
+        quiet_now = t_flags["silent"] | t_flags["marker"] | t_flags["refusal"]
         for s in everyone:
-            mine = t_flags["refusal"].to_numpy()[t_speakers == s]
+            mine = t_flags["refusal"][t_speakers == s]
             still = quiet_now[t_speakers == s]
             # it keeps declining: one of its last two messages declines, or it has gone quiet
             # (silence, end markers) since its last refusal
@@ -331,9 +343,9 @@ class _Rules:
         if refusers:
             sel = np.isin(speakers, refusers)
             onset = self._onset(flags.get("refusal"), sel)
-            first = next(i for i in range(n - k, n) if t_flags["refusal"].iat[i - n + k]
+            first = next(i for i in range(n - k, n) if t_flags["refusal"][i - n + k]
                          and sel[i])
-            rate = float(np.mean(t_flags["refusal"].to_numpy()[np.isin(t_speakers, refusers)]))
+            rate = float(np.mean(t_flags["refusal"][np.isin(t_speakers, refusers)]))
             found["refusal or disengagement"] = {
                 "speakers": _who(refusers, everyone), "onset": onset,
                 "evidence": f"{_who(refusers, everyone)} declines in {rate:.2f} of its tail "
@@ -346,9 +358,9 @@ class _Rules:
             need = _MIN_FAREWELLS if flag == "farewell" else _MIN_TAIL_MESSAGES
             share = shares[flag]
             if count >= need and share >= self.dominance - 1e-9:
-                who = sorted(set(t_speakers[t_flags[flag].to_numpy()]), key=everyone.index)
+                who = sorted(set(t_speakers[t_flags[flag]]), key=everyone.index)
                 sel = np.isin(speakers, who)
-                first = n - k + int(np.flatnonzero(t_flags[flag].to_numpy())[0])
+                first = n - k + int(np.flatnonzero(t_flags[flag])[0])
                 found[label] = {
                     "speakers": _who(who, everyone),
                     "onset": self._onset(flags.get(flag), sel),
@@ -427,7 +439,7 @@ class _Rules:
         evidence = info["evidence"]
         if confidence == "too short":
             evidence += f"; only {n} messages (< {self.min_messages})"
-        return [str(m["conversation_id"].iat[0]), None, primary, info["speakers"], secondary,
+        return [cid, None, primary, info["speakers"], secondary,
                 None if onset is None else turns[onset],
                 0 if onset is None else n - onset, confidence, evidence, n, k,
                 round(shares["marker"], 3), round(shares["silent"], 3), round(shares["emoji"], 3),

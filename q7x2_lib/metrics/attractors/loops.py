@@ -44,8 +44,10 @@ _BOTH = "both"
 
 def _runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and stop (exclusive) of each run of True in ``flags``."""
-    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    padded = np.zeros(len(flags) + 2, dtype=np.int8)  # np.r_ costs more than the work here
+    padded[1:-1] = flags
+    edges = np.diff(padded)
+    return (edges == 1).nonzero()[0], (edges == -1).nonzero()[0]
 
 
 def _segments(loose: np.ndarray, strict: np.ndarray, double: np.ndarray, p: int, max_gap: int
@@ -59,9 +61,9 @@ def _segments(loose: np.ndarray, strict: np.ndarray, double: np.ndarray, p: int,
     gap_first, after = stops[:-1], starts[1:]
     bridged = (after - gap_first <= max_gap) & (
         (strict[after] & (after - p < gap_first)) | (double[after] & (after - 2 * p < gap_first)))
-    split = np.flatnonzero(~bridged)
-    firsts = np.r_[starts[0], starts[1:][split]]
-    lasts = np.r_[stops[:-1][split], stops[-1]] - 1
+    split = (~bridged).nonzero()[0]
+    firsts = np.concatenate((starts[:1], starts[1:][split]))
+    lasts = np.concatenate((stops[:-1][split], stops[-1:])) - 1
     return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
@@ -83,17 +85,21 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
     n, width = match.shape
     counts = match.sum(axis=0)
     cands = []
+    none = np.zeros(n, dtype=bool)
+    cum = np.zeros(n + 1, dtype=np.int64)
     for p in range(1, min(max_period, n - 1) + 1):
         need = max(p, min_repeats)
         if counts[p - 1] < need:
             continue
         strict = match[:, p - 1]
-        double = match[:, 2 * p - 1] if 2 * p <= width else np.zeros(n, dtype=bool)
+        double = match[:, 2 * p - 1] if 2 * p <= width else none
         loose = strict | double
-        cum = np.r_[0, np.cumsum(loose)]
+        np.cumsum(loose, out=cum[1:])
         for a, b in reversed(_segments(loose, strict, double, p, max_gap)):
+            if cum[b + 1] - cum[a] < need:  # n_rep below counts from a later opening only
+                continue
             # the earliest clean opening from which the stretch keeps its share of repeats
-            opens = a + np.flatnonzero(strict[a:b + 1])
+            opens = a + strict[a:b + 1].nonzero()[0]
             if not len(opens):
                 continue
             share = (cum[b + 1] - cum[opens]) / (b + 1 - opens)
@@ -104,7 +110,7 @@ def _scan(match: np.ndarray, exact: np.ndarray, max_period: int, min_repeats: in
             if not len(opens):
                 continue
             first = int(opens[0])
-            same = np.flatnonzero(exact[first:b + 1, p - 1])
+            same = exact[first:b + 1, p - 1].nonzero()[0]
             if len(same) and len(same) >= EXACT_SHARE * (b + 1 - first):
                 first += int(same[0])
             n_rep = int(cum[b + 1] - cum[first])
@@ -178,12 +184,14 @@ def _scope_rows(seq: pd.DataFrame, m: pd.DataFrame, found: list, bounds: np.ndar
                              "scope": pd.Series(dtype=object), "n_messages": pd.Series(
                                  dtype="int64"), "has_loop": pd.Series(dtype=bool)})
     n_conv = m.groupby("conversation_id", sort=False).size()
+    n_conv = dict(zip(n_conv.index.astype(str), n_conv.tolist(), strict=True))
     texts, turns, pos = seq["text"].to_numpy(), seq["turn"].to_numpy(), seq["pos"].to_numpy()
+    ids, scopes = seq["conversation_id"].to_numpy(), seq["scope"].to_numpy()
     rows = []
     for a, hit in zip(bounds[:-1], found, strict=True):
-        cid = str(seq["conversation_id"].iat[a]).split("\x1f", 1)[0]
-        scope = str(seq["scope"].iat[a])
-        n = int(n_conv.loc[cid])
+        cid = str(ids[a]).split("\x1f", 1)[0]
+        scope = str(scopes[a])
+        n = int(n_conv[cid])
         row = {"conversation_id": cid, "scope": scope, "n_messages": n, "has_loop": hit is not None}
         if hit is not None:
             p, start, first, last, n_rep = hit
@@ -310,12 +318,14 @@ def _both_speakers(t: pd.DataFrame) -> pd.DataFrame:
     or too unevenly for the pair's scan): one row of scope "both" for it."""
     rows = []
     speakers = t[t["scope"] != _BOTH]
-    pair = t[t["scope"] == _BOTH].set_index("conversation_id")
-    for cid, g in speakers.groupby("conversation_id", sort=False):
-        held = g["has_loop"] & ~g["left_loop"]
-        if len(g) != 2 or not held.all() or (pair.loc[cid, "has_loop"]
-                                             and not pair.loc[cid, "left_loop"]):
-            continue
+    ids = speakers["conversation_id"].to_numpy()
+    held = (speakers["has_loop"] & ~speakers["left_loop"]).groupby(ids, sort=False)
+    both_held = ((held.transform("size") == 2) & held.transform("all")).to_numpy(dtype=bool)
+    pair = t[t["scope"] == _BOTH]
+    pair_held = pd.Series((pair["has_loop"] & ~pair["left_loop"]).to_numpy(dtype=bool),
+                          index=pair["conversation_id"].to_numpy())
+    keep = both_held & ~pair_held.reindex(ids, fill_value=False).to_numpy(dtype=bool)
+    for _, g in speakers[keep].groupby("conversation_id", sort=False):
         a, b = g.iloc[0], g.iloc[1]
         row = a.copy()
         row["scope"] = _BOTH
