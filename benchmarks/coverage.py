@@ -153,6 +153,11 @@ def measure(reps: int, seed: int) -> pd.DataFrame:
             target = {"ar 0.5": ">= 0.90"}.get(setting, "(reported)")
             row("decay_fit 95% interval covers the rate", setting, 0.95, _rate(cover), target,
                 t_fit)
+            t0 = time.perf_counter()
+            sen = q7.decay_fit(m, interval="sen")
+            cover = (sen["rate_low"] <= RATE) & (RATE <= sen["rate_high"])
+            row('decay_fit(interval="sen") 95% interval covers the rate', setting, 0.95,
+                _rate(cover), "(reported)", time.perf_counter() - t0)
             if "shape" in fit:
                 row("decay_fit flags a step (should not)", setting, 0.0,
                     _rate(fit["shape"] == "step"), "(reported)", t_fit)

@@ -28,11 +28,13 @@ from .stats import (
     group_batches,
     percentile_interval,
     round_floats,
+    sen_interval,
     theil_sen,
     theil_sen_replicates,
 )
 
 __all__ = [
+    "INTERVALS",
     "UNITS",
     "collapse_turn",
     "decay_fit",
@@ -46,6 +48,8 @@ __all__ = [
 ]
 
 UNITS = {"words": "n_words", "chars": "n_chars"}
+#: Intervals of the decay rate (see :func:`decay_fit`): the block bootstrap, or Sen's rank one.
+INTERVALS = ("bootstrap", "sen")
 #: Messages a Theil–Sen fit uses at most per conversation (see :func:`decay_fit`).
 MAX_FIT_POINTS = 2_000
 #: A step fits when it explains this much more than the line: ``n ln(SSE_line / SSE_step)`` at
@@ -201,6 +205,7 @@ def _half_life(rate: np.ndarray) -> np.ndarray:
 def decay_fit(
     messages: pd.DataFrame, *, unit: str = "words", include_seed: bool = False,
     n_boot: int = 1000, ci: float = 0.95, seed: int = 0, max_points: int = MAX_FIT_POINTS,
+    interval: str = "bootstrap",
 ) -> pd.DataFrame:
     """Robust exponential decay of message length per conversation.
 
@@ -212,6 +217,10 @@ def decay_fit(
     fit's residuals (:func:`q7x2_lib.metrics.dependence.block_lengths`), and the interval is
     widened for the few blocks it rests on (:func:`q7x2_lib.metrics.dependence.widen`). Where
     the residuals show no dependence the block is 1: the ordinary bootstrap over messages.
+    ``interval="sen"`` gives Sen's rank interval instead (:func:`q7x2_lib.metrics.stats.
+    sen_interval`: order statistics of the pairwise slopes, no resampling, ``n_boot`` and ``seed``
+    unused), its variance multiplied by ``n_fitted / n_eff`` for autocorrelation. It is about
+    four times faster than the bootstrap on a corpus; its bounds are not widened for few blocks.
     ``n_eff`` is
     the effective number of independent messages (each speaker's ``n (1 - r) / (1 + r)`` from the
     lag-1 autocorrelation ``r`` of its own residuals, summed); ``few_effective`` flags intervals
@@ -239,8 +248,10 @@ def decay_fit(
         Rate columns are NaN for conversations with fewer than two kept messages.
     """
     check_positive_int("max_points", max_points)
+    check_choice("interval", interval, INTERVALS)
     lengths = message_lengths(messages, unit=unit, include_seed=include_seed)
-    return _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed, max_points=max_points)
+    return _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed, max_points=max_points,
+                      interval=interval)
 
 
 def _evenly_spaced(lengths: pd.DataFrame, max_points: int) -> pd.DataFrame:
@@ -259,7 +270,7 @@ def _evenly_spaced(lengths: pd.DataFrame, max_points: int) -> pd.DataFrame:
 
 
 def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int,
-               max_points: int | None = None) -> pd.DataFrame:
+               max_points: int | None = None, interval: str = "bootstrap") -> pd.DataFrame:
     """:func:`decay_fit` from a :func:`message_lengths` table."""
     codes_all, ids = pd.factorize(lengths["conversation_id"], sort=True)
     n_messages = np.bincount(codes_all, minlength=len(ids)).astype("int64")
@@ -275,18 +286,25 @@ def _decay_fit(lengths: pd.DataFrame, *, n_boot: int, ci: float, seed: int,
     blocks = np.ones(len(ids), dtype=np.int64)
     for gids, members in group_batches(codes, len(ids)):
         blocks[gids] = block_lengths(residual[members])
-    reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed,
-                                blocks=blocks)
-    slope_low, slope_high = widen(slope, *percentile_interval(reps, ci=ci),
-                                  np.bincount(codes, minlength=len(ids)), blocks, ci)
+    n_fitted = np.bincount(codes, minlength=len(ids)).astype("int64")
+    n_eff = _effective_messages(residual, codes, lengths["speaker"].to_numpy(), len(ids))
+    if interval == "sen":  # n / n_eff >= 1: effective_size never exceeds n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inflation = n_fitted / n_eff
+        slope_low, slope_high = sen_interval(x, y, codes, n_groups=len(ids), ci=ci,
+                                             inflation=inflation)
+    else:
+        reps = theil_sen_replicates(x, y, codes, n_groups=len(ids), n_boot=n_boot, seed=seed,
+                                    blocks=blocks)
+        slope_low, slope_high = widen(slope, *percentile_interval(reps, ci=ci), n_fitted,
+                                      blocks, ci)
     # 0.0 - x rather than -x: a flat fit reads 0.0, not -0.0.
     rate, rate_low, rate_high = 0.0 - slope, 0.0 - slope_high, 0.0 - slope_low
-    n_eff = _effective_messages(residual, codes, lengths["speaker"].to_numpy(), len(ids))
     shape, step_turn = _step_shape(y, x, codes, len(ids))
     return pd.DataFrame({
         "conversation_id": pd.array(ids, dtype=_STR),
         "n_messages": n_messages,
-        "n_fitted": np.bincount(codes, minlength=len(ids)).astype("int64"),
+        "n_fitted": n_fitted,
         "intercept": intercept, "slope": slope, "decay_rate": rate,
         "rate_low": rate_low, "rate_high": rate_high, "half_life": _half_life(rate),
         "half_life_low": _half_life(rate_high), "half_life_high": _half_life(rate_low),
@@ -485,9 +503,11 @@ def _end_marker_share(messages: pd.DataFrame, lengths: pd.DataFrame, per_speaker
 def length_decay_summary(
     messages: pd.DataFrame, *, collapse_threshold: float = 5, collapse_window: int = 4,
     edge: int = 10, unit: str = "words", include_seed: bool = False, n_boot: int = 1000,
-    ci: float = 0.95, seed: int = 0, decimals: int | None = 3,
+    ci: float = 0.95, seed: int = 0, decimals: int | None = 3, interval: str = "bootstrap",
 ) -> pd.DataFrame:
     """One row per conversation: decay fit, late/early ratio, collapse turn, end-marker shares.
+
+    ``interval`` chooses the decay rate's interval as in :func:`decay_fit`.
 
     Returns
     -------
@@ -500,8 +520,9 @@ def length_decay_summary(
     """
     _check_edge(edge)
     _check_collapse(collapse_threshold, collapse_window)
+    check_choice("interval", interval, INTERVALS)
     lengths = message_lengths(messages, unit=unit, include_seed=include_seed)  # computed once
-    fit = _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed)
+    fit = _decay_fit(lengths, n_boot=n_boot, ci=ci, seed=seed, interval=interval)
     ratio = _early_late_ratio(lengths, edge)
     collapse = _collapse_turn(lengths, collapse_threshold, collapse_window)
     markers = _end_marker_share(messages, lengths, False, include_seed)

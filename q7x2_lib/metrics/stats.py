@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from statistics import NormalDist
 from typing import TypeVar
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "permutation_batches",
     "round_floats",
     "size_rng",
+    "sen_interval",
     "theil_sen",
     "theil_sen_replicates",
 ]
@@ -391,6 +393,65 @@ def theil_sen(x: np.ndarray, y: np.ndarray, codes: np.ndarray, *, n_groups: int 
             slope[gids] = np.nanmedian(pair_slopes, axis=-1) if pair_slopes.size else np.nan
         intercept[gids] = np.median(ys, axis=-1) - slope[gids] * np.median(xs, axis=-1)
     return slope, intercept
+
+
+def sen_interval(
+    x: np.ndarray, y: np.ndarray, codes: np.ndarray, *, n_groups: int | None = None,
+    ci: float = 0.95, inflation: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sen's (1968) rank interval of the Theil–Sen slope within each group, vectorised.
+
+    The bounds are order statistics of the group's pairwise slopes (pairs of distinct ``x``),
+    at ranks set by the variance of Kendall's S with ties in ``x`` and in ``y`` taken out,
+    ``(n(n-1)(2n+5) - sum t(t-1)(2t+5)) / 18``: exactly ``scipy.stats.theilslopes``' interval.
+    No resampling: one sort of the pairs per group.
+
+    ``inflation`` (one per group, default 1) multiplies that variance, for points whose errors
+    are autocorrelated: ``n / n_eff`` is the effective-sample-size correction of the
+    Mann–Kendall variance (Hamed and Rao 1998; Yue and Wang 2004). Infinite inflation gives the
+    range of all pairwise slopes; NaN counts as 1.
+
+    Returns
+    -------
+    (low, high)
+        Arrays of length ``n_groups``; NaN where a group has no two distinct ``x``.
+    """
+    check_fraction("ci", ci)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = _n_groups(codes, n_groups)
+    inflation = np.ones(n_groups) if inflation is None else np.asarray(inflation, dtype=float)
+    inflation = np.where(np.isnan(inflation), 1.0, inflation)
+    low, high = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    z = float(NormalDist().inv_cdf((1 + ci) / 2))
+    for gids, xs, ys in _pair_chunks(x, y, codes, n_groups):
+        n = xs.shape[1]
+        if n < 2:
+            continue
+        slopes = np.sort(_pair_slopes(xs, ys), axis=-1)  # NaN (equal x) sorts last
+        n_pairs = np.count_nonzero(~np.isnan(slopes), axis=-1)
+        variance = (n * (n - 1) * (2 * n + 5) - _tie_sums(xs) - _tie_sums(ys)) / 18
+        with np.errstate(invalid="ignore"):
+            spread = np.minimum(z * np.sqrt(np.maximum(variance, 0) * inflation[gids]), n_pairs)
+        # np.round halves to even, as scipy rounds.
+        upper = np.minimum(np.round((n_pairs + spread) / 2).astype(np.int64), n_pairs - 1)
+        lower = np.maximum(np.round((n_pairs - spread) / 2).astype(np.int64) - 1, 0)
+        some = n_pairs > 0
+        rows = np.flatnonzero(some)
+        low[gids[some]] = slopes[rows, lower[some]]
+        high[gids[some]] = slopes[rows, upper[some]]
+    return low, high
+
+
+def _tie_sums(values: np.ndarray) -> np.ndarray:
+    """Per row, the sum of ``t(t-1)(2t+5)`` over the row's groups of ``t`` equal values."""
+    ordered = np.sort(values, axis=-1)
+    new = np.ones(ordered.shape, dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    starts = np.flatnonzero(new.ravel())
+    t = np.diff(np.append(starts, new.size)).astype(float)
+    return np.bincount(starts // ordered.shape[1], weights=t * (t - 1) * (2 * t + 5),
+                       minlength=ordered.shape[0])
 
 
 def _pair_chunks(x: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: int

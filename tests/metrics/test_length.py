@@ -22,6 +22,7 @@ from q7x2_lib.metrics.length import (
     message_lengths,
     speaker_roles,
 )
+from q7x2_lib.metrics.stats import sen_interval
 
 
 def test_speaker_roles_opener_is_first_non_seed_speaker():
@@ -124,6 +125,23 @@ def test_decay_fit_flat_growing_and_single_message():
     assert_allclose(got.loc["grow", "decay_rate"], -math.log(2))
     assert got.loc["grow", "half_life"] == np.inf and not got.loc["grow", "decays"]
     assert np.isnan(got.loc["one", ["decay_rate", "half_life", "rate_low"]].astype(float)).all()
+
+
+def test_decay_fit_sen_interval_same_rate_rank_bounds_and_checked_choice():
+    msgs = make_messages({"c": alternating([40, 31, 33, 20, 22, 12, 15, 9, 8, 3, 4, 1])})
+    boot, sen = decay_fit(msgs, n_boot=200).iloc[0], decay_fit(msgs, interval="sen").iloc[0]
+    assert boot["decay_rate"] == sen["decay_rate"]
+    y = np.log1p([40, 31, 33, 20, 22, 12, 15, 9, 8, 3, 4, 1])
+    # With no autocorrelation left in the residuals n_eff = n: Sen's bounds unchanged.
+    inflation = sen["n_fitted"] / sen["n_eff"]
+    low, high = sen_interval(np.arange(12.0), y, np.zeros(12, dtype=int), inflation=[inflation])
+    assert_allclose([sen["rate_low"], sen["rate_high"]], [-high[0], -low[0]])
+    assert sen["rate_low"] <= sen["decay_rate"] <= sen["rate_high"]
+    summary = length_decay_summary(msgs, interval="sen", decimals=None).iloc[0]
+    assert_allclose(summary[["rate_low", "rate_high"]].astype(float), [sen["rate_low"],
+                                                                        sen["rate_high"]])
+    with pytest.raises(ValueError, match="interval"):
+        decay_fit(msgs, interval="wald")
 
 
 def test_early_late_ratio():

@@ -22,6 +22,7 @@ from q7x2_lib.metrics.stats import (
     percentile_interval,
     permutation_batches,
     round_floats,
+    sen_interval,
     size_rng,
     theil_sen,
     theil_sen_replicates,
@@ -323,3 +324,67 @@ def test_percentile_interval_of_known_replicates() -> None:
     np.testing.assert_array_equal(high, [4.0, 5.0])
     low, high = percentile_interval(np.full((3, 2), np.nan))
     assert np.isnan(low).all() and np.isnan(high).all()
+
+
+def _scipy_sen(x, y, ci=0.95):
+    """scipy's interval, or None where its tie-corrected variance is negative (it gives NaN)."""
+    ties = sum(t * (t - 1) * (2 * t + 5)
+               for v in (x, y) for t in np.unique(v, return_counts=True)[1])
+    n = len(x)
+    if n * (n - 1) * (2 * n + 5) - ties < 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = scipy.stats.theilslopes(y, x, alpha=ci)
+    return ref.low_slope, ref.high_slope
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 12), st.integers(-50, 50)), min_size=2,
+                         max_size=25), min_size=1, max_size=4),
+       st.sampled_from([0.5, 0.9, 0.95, 0.99]))
+@settings(max_examples=80, deadline=None)
+def test_sen_interval_matches_scipy_group_by_group(groups, ci):
+    x = np.array([p[0] for g in groups for p in g], dtype=float)
+    y = np.array([p[1] for g in groups for p in g], dtype=float)
+    codes = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    low, high = sen_interval(x, y, codes, ci=ci)
+    for k in range(len(groups)):
+        xs, ys = x[codes == k], y[codes == k]
+        if np.unique(xs).size < 2:
+            assert np.isnan(low[k]) and np.isnan(high[k])
+            continue
+        ref = _scipy_sen(xs, ys, ci)
+        if ref is not None:
+            assert_allclose([low[k], high[k]], ref, atol=1e-12)
+
+
+def test_sen_interval_known_answers():
+    # An exact line: every pairwise slope is 2, so is every order statistic.
+    x = np.arange(6.0)
+    assert_allclose(sen_interval(x, 2 * x + 1, np.zeros(6, dtype=int)), ([2.0], [2.0]))
+    # Infinite inflation reaches the extreme pairwise slopes; no pair of distinct x gives NaN.
+    y = np.array([0.0, 3.0, 1.0, 5.0])
+    low, high = sen_interval(np.arange(4.0), y, np.zeros(4, dtype=int), inflation=[np.inf])
+    assert_allclose([low[0], high[0]], [-2.0, 4.0])
+    low, high = sen_interval(np.zeros(3), np.arange(3.0), np.zeros(3, dtype=int))
+    assert np.isnan(low[0]) and np.isnan(high[0])
+
+
+@given(hnp.arrays(float, st.integers(3, 30), elements=st.floats(-100, 100)),
+       st.floats(1, 50))
+@settings(max_examples=60, deadline=None)
+def test_sen_interval_widens_with_inflation_and_holds_the_slope(y, inflation):
+    x, codes = np.arange(len(y), dtype=float), np.zeros(len(y), dtype=int)
+    low, high = sen_interval(x, y, codes)
+    wide_low, wide_high = sen_interval(x, y, codes, inflation=[inflation])
+    assert wide_low[0] <= low[0] <= high[0] <= wide_high[0]
+    slope = theil_sen(x, y, codes)[0][0]
+    assert wide_low[0] <= slope <= wide_high[0]
+
+
+def test_sen_interval_chunks_of_equal_size_groups_agree(monkeypatch):
+    rng = np.random.default_rng(4)
+    x, y, codes = np.tile(np.arange(7.0), 5), rng.normal(size=35), np.repeat(np.arange(5), 7)
+    whole = sen_interval(x, y, codes, inflation=np.linspace(1, 3, 5))
+    monkeypatch.setattr("q7x2_lib.metrics.stats._BUDGET", 22)  # one group of 21 pairs per chunk
+    assert_allclose(sen_interval(x, y, codes, inflation=np.linspace(1, 3, 5)), whole)
