@@ -248,9 +248,10 @@ def _expand(source: Source | Sequence[Source], root: Path | None, problems: list
     if not items:
         raise ValueError("read_corpus(source=...) got an empty list; expected files or folders")
     found: dict[str, Path] = {}
+    folders: dict[str, str] = {}  # real path of each folder named: one per folder, not per file
     for item in items:
         for path in _expand_one(Path(item), root, problems):
-            real = os.path.realpath(path)
+            real = _real_path(path, folders)
             seen = found.get(real)
             if seen is None:
                 found[real] = path
@@ -262,6 +263,19 @@ def _expand(source: Source | Sequence[Source], root: Path | None, problems: list
                 problems.append(_problem(drop, "duplicate_file",
                                          f"the same file as {keep}: read once, as {keep.name}"))
     return drop_companions(list(found.values()))
+
+
+def _real_path(path: Path, folders: dict[str, str]) -> str:
+    """``os.path.realpath(path)``, its folder's part resolved once per folder (``folders``
+    caches them): a file that is not itself a link lies where its real folder does."""
+    text = os.fspath(path)
+    if os.path.islink(text):
+        return os.path.realpath(text)
+    parent, name = os.path.split(text)
+    real = folders.get(parent)
+    if real is None:
+        real = folders[parent] = os.path.realpath(parent or os.curdir)
+    return os.path.join(real, name)
 
 
 def _problem(path: Path | str, kind: str, detail: str) -> dict:

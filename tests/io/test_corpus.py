@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from dataclasses import FrozenInstanceError
@@ -165,3 +166,22 @@ def test_twins_that_disagree_on_the_end_are_reported(tmp_path: Path) -> None:
     md.write_text(md.read_text().replace("**Ended:** 2025-10-26 13:06:01\n", ""))
     problems = q7.read_corpus(tmp_path).problems
     assert "only the JSON twin records an end time" in " ".join(problems["detail"])
+
+
+def test_real_path_of_every_kind_of_link_is_os_realpath(tmp_path, monkeypatch):
+    from q7x2_lib.io.corpus import _real_path
+
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "real" / "sub" / "a.md").write_text("x")
+    (tmp_path / "other.md").write_text("y")
+    (tmp_path / "dirlink").symlink_to(tmp_path / "real")  # a linked folder
+    (tmp_path / "real" / "sub" / "filelink.md").symlink_to(tmp_path / "other.md")
+    (tmp_path / "real" / "chain.md").symlink_to(tmp_path / "real" / "sub" / "filelink.md")
+    (tmp_path / "real" / "up").symlink_to("..")  # relative, and back up
+    monkeypatch.chdir(tmp_path / "real")
+    paths = ["sub/a.md", "chain.md", "up/real/sub/a.md", "up/dirlink/sub/filelink.md",
+             str(tmp_path / "dirlink" / "sub" / "a.md"), "../dirlink/chain.md", "./sub/a.md"]
+    folders: dict[str, str] = {}
+    for text in paths * 2:  # the second time from the folder cache
+        assert _real_path(Path(text), folders) == os.path.realpath(text), text
+    assert os.path.realpath("chain.md") == str(tmp_path.resolve() / "other.md")
