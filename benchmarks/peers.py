@@ -17,7 +17,8 @@ Every figure is a ratio measured in this run, on this machine, on the same files
 - **growth**: each step's time from 1,000 to 10,000 conversations (ideal 10) and on one
   conversation of 1,000 and of 20,000 messages (ideal 20: linear);
 - **Dask**: the per-conversation metrics on a Parquet cache with two single-threaded worker
-  processes against one process.
+  processes against one process, beside the machine's ceiling: the same parts split between
+  two plain single-threaded processes run side by side.
 
 Prints a table and writes ``benchmarks/results/<date>-<machine>-peers.md``.
 """
@@ -149,7 +150,42 @@ def child(kind: str, folder: Path) -> dict:
         return _measure(lambda: importlib.import_module("pandas"), lambda: _pandas_script(folder))
     if kind == "passes":
         return _passes(folder)
+    if kind.startswith("half"):
+        return _half(folder, int(kind[len("half"):]))
     raise ValueError(kind)
+
+
+def _half(cache: Path, k: int) -> dict:
+    """Every other part of a Parquet cache (the ``k``-th of two), each part's per-conversation
+    metrics on one thread: one of two perfectly scheduled workers, with no Dask at all."""
+    import pandas as pd
+
+    import q7x2_lib as q7
+    from q7x2_lib.apps import distributed
+    from q7x2_lib.io.parquet import read_manifest, restore_dtypes
+
+    q7.set_threads(1)
+    manifest = read_manifest(cache)
+    parts = [restore_dtypes(pd.read_parquet(cache / part["file"]), manifest["dtypes"]["messages"])
+             .reset_index(drop=True) for part in manifest["messages_parts"][k::2]]
+    metrics = distributed.per_conversation_metrics()
+    t0 = time.perf_counter()
+    for part in parts:
+        for metric in metrics.values():
+            metric(part)
+    return {"seconds": time.perf_counter() - t0}
+
+
+def _both_halves(cache: Path) -> float:
+    """Seconds until both halves are done, run side by side in two fresh processes."""
+    env = {**os.environ, "Q7X2_PROGRESS": "0"}
+    runs = [subprocess.Popen([sys.executable, __file__, "--child", f"half{k}", str(cache)],
+                             stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+            for k in (0, 1)]
+    outs = [run.communicate()[0] for run in runs]
+    if any(run.returncode for run in runs):
+        raise RuntimeError("a half of the ceiling run failed; its errors are above")
+    return max(json.loads(out.strip().splitlines()[-1])["seconds"] for out in outs)
 
 
 def _pandas_script(folder: Path) -> int:
@@ -241,7 +277,10 @@ def dask_ratio(folder: Path) -> dict:
             t0 = time.perf_counter()
             distributed.compute_metrics(cache, client=client)
             two = time.perf_counter() - t0
-    return {"one_s": one, "two_s": two, "ratio": one / two}
+        # The machine's own ceiling: the same parts split between two plain processes.
+        ceiling = _both_halves(cache)
+    return {"one_s": one, "two_s": two, "ratio": one / two, "ceiling_s": ceiling,
+            "ceiling_ratio": one / ceiling}
 
 
 def _fmt(x: float | None, spec: str = ".2f") -> str:
@@ -295,7 +334,10 @@ def report(m: dict, results: dict) -> str:
         lines += ["| per-conversation metrics | seconds | ratio | target |", "|---|---|---|---|",
                   f"| one process | {d['one_s']:.1f} | 1 | |",
                   f"| two Dask workers × 1 thread | {d['two_s']:.1f} | **{d['ratio']:.2f}×** "
-                  "| ≥ 1.6× |"]
+                  "| ≥ 1.6× |",
+                  f"| the same parts split between two plain processes, one thread each (no "
+                  f"Dask: the machine's ceiling) | {d['ceiling_s']:.1f} | "
+                  f"{d['ceiling_ratio']:.2f}× | |"]
     return "\n".join(lines) + "\n"
 
 

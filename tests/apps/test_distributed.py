@@ -72,3 +72,27 @@ def test_each_worker_uses_its_own_thread_count(cache, client) -> None:
     distributed.compute_metrics(cache, ["message_lengths"], client=client)
     # threads_per_worker=1 on both workers: q7x2's threads follow it, not the machine's cores.
     assert set(client.run(q7.n_threads).values()) == {1}
+
+
+def _faults_of_fresh_arrays() -> int:
+    import resource
+
+    import numpy as np
+
+    np.ones(1 << 19)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(40):
+        np.ones(1 << 19)  # 4 MiB, written page by page, then freed
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def test_workers_reuse_freed_memory_despite_the_nannys_trim_setting(cache, client) -> None:
+    import os
+
+    distributed.compute_metrics(cache, ["message_lengths"], client=client)
+    envs = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    faults = client.run(_faults_of_fresh_arrays)
+    # The nanny's setting makes every 4 MiB array a fresh mapping (hundreds of page faults
+    # each); with the plugin's reuse_freed_memory the block is reused.
+    assert set(envs.values()) == {"65536"}
+    assert max(faults.values()) < 40 * 20

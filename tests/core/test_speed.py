@@ -100,3 +100,34 @@ def test_tables_of_earlier_results_are_split_with_the_messages(messages, monkeyp
     shares = q7.word_share(messages, n_boot=40)
     pd.testing.assert_frame_equal(q7.dominance(messages, n_boot=40, shares=shares),
                                   q7.dominance(messages, n_boot=40))
+
+
+_FAULTS = """
+import resource, sys
+import numpy as np
+from q7x2_lib._core.speed import reuse_freed_memory
+if sys.argv[1] == "reuse":
+    assert reuse_freed_memory()
+for _ in range(3):  # warm up
+    np.ones(1 << 19)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(40):
+    np.ones(1 << 19)  # 4 MiB, written page by page, then freed
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(_chunks._mallopt() is None, reason="glibc's mallopt only")
+def test_reuse_freed_memory_stops_a_fresh_mapping_per_array_under_dasks_trim_setting():
+    # A Dask nanny sets MALLOC_TRIM_THRESHOLD_=65536: each 4 MiB array is then a fresh mmap,
+    # its pages faulted in anew; after reuse_freed_memory the same block is reused.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    faults = {how: int(subprocess.run([sys.executable, "-c", _FAULTS, how], env=env,
+                                      capture_output=True, text=True, check=True).stdout)
+              for how in ("dask", "reuse")}
+    assert faults["dask"] >= 40 * 200  # 1,024 pages of 4 KiB each (the kernel maps a few at once)
+    assert faults["reuse"] < faults["dask"] / 20
