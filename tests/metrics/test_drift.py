@@ -214,6 +214,44 @@ def test_theme_rates_with_the_default_lexicon():
     assert hits["refusal"] == 0
 
 
+# Pieces of terms, every kind of edge and space Python's regex sees, non-ASCII word letters.
+_PIECES = ["thank", "you", "good", "bye", "goodbye", "aware", "un", "self-", "conscious", "ness",
+           "’", "'", "-", "é", "ß", "日本", "❤️", "❤", "🙏", "1", "_", " ", "  ", "\n", "\t",
+           "\u00a0", "\u2003", "\u2028", "\x1c", "\x0b", "\x85", ".", ",", "*", "(", ""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join), min_size=1,
+                max_size=8))
+def test_theme_prefilter_never_hides_a_hit(texts):
+    # Hits searched only where the RE2 prefilter looks equal the regex searched everywhere.
+    from q7x2_lib._core.text import normal_form
+    from q7x2_lib.metrics.drift.themes import _distinct_hits, theme_patterns
+
+    lexicon = _lexicon({"mind": ["conscious*", "aware*", "self-aware"],
+                        "bye": ["thank you", "good bye", "goodbye"], "love": ["❤️", "❤", "🙏"],
+                        "far": ["日本*", "ß"]})
+    every = {theme: np.array([len(rx.findall(normal_form(t))) for t in texts])
+             for theme, rx in theme_patterns(lexicon).items()}
+    found = _distinct_hits(texts, lexicon)
+    assert found.keys() == every.keys()
+    for theme in every:
+        np.testing.assert_array_equal(found[theme], every[theme], err_msg=theme)
+
+
+def test_theme_prefilter_admits_texts_of_unicode_spaces_and_edges():
+    from q7x2_lib.metrics.drift.themes import _arrow_strings, _candidates, _theme_prefilters
+
+    lexicon = _lexicon({"bye": ["thank you"], "mind": ["aware*"]})
+    texts = ["thank\u2003you", "thank\x0byou", "\nthank you", "é-thank you", "thankyou",
+             "unaware", "é aware", "xaware", "éaware"]
+    pre = _theme_prefilters(lexicon)
+    assert _candidates(_arrow_strings(texts), pre["bye"], len(texts)).tolist() == [0, 1, 2]
+    # RE2's word class is ASCII: "éaware"-like starts pass the prefilter, the regex decides.
+    assert _candidates(_arrow_strings(texts), pre["mind"], len(texts)).tolist() == [6, 8]
+    assert _candidates(None, pre["mind"], 3).tolist() == [0, 1, 2]  # no Arrow strings: all
+
+
 def test_theme_share_by_turn():
     lexicon = _lexicon({"x": ["apple"], "y": ["pear"]})
     m = make_messages({"a": [("A", "apple apple"), ("B", "pear")],

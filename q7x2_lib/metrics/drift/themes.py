@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..._core.text import (
     normal_form,
@@ -28,6 +30,11 @@ __all__ = [
 _KEYS = ["conversation_id", "turn", "speaker"]
 # A term stands alone: no letter, digit, apostrophe or hyphen right before or after it.
 _EDGE_BEFORE, _EDGE_AFTER = r"(?<![\w'\-])", r"(?![\w'\-])"
+# The prefilter's RE2 (Arrow) patterns: whatever Python's \s matches (str.isspace), and a
+# start of word that admits every start Python's edge admits (RE2's \w is ASCII only, so
+# its "not a word character" is the wider class).
+_RE2_SPACE = r"[\t-\r\x{1c}-\x{20}\x{85}\p{Z}]+"
+_RE2_WORD_START = r"(?:^|[^\w'\-])"
 
 
 def lexicon_overview(lexicon: str | os.PathLike[str] | pd.DataFrame | None = None
@@ -87,10 +94,48 @@ def _distinct(texts: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def _distinct_hits(distinct: list[str], lexicon: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each theme's hits in each distinct text: every normal form computed and searched once."""
+    """Each theme's hits in each distinct text: every normal form computed and searched once,
+    and searched with the theme's regex only where its prefilter finds a term's words."""
     form_codes, forms = pd.factorize(pd.Series([normal_form(t) for t in distinct], dtype=object))
-    return {theme: np.array([len(rx.findall(f)) for f in forms], dtype="int64")[form_codes]
-            for theme, rx in theme_patterns(lexicon).items()}
+    forms = list(forms)
+    prefilters = _theme_prefilters(lexicon)
+    arrow_forms = _arrow_strings(forms)
+    out = {}
+    for theme, rx in theme_patterns(lexicon).items():
+        hits = np.zeros(len(forms), dtype="int64")
+        for i in _candidates(arrow_forms, prefilters[theme], len(forms)):
+            hits[i] = len(rx.findall(forms[i]))
+        out[theme] = hits[form_codes]
+    return out
+
+
+def _theme_prefilters(lexicon: pd.DataFrame) -> dict[str, str]:
+    """Per theme, an RE2 pattern that finds every text its regex has a hit in, and few more: a
+    start of word, then a term's words (without its prefix wildcard or end of word)."""
+    out = {}
+    for theme, terms in lexicon.groupby("theme", sort=False)["term"]:
+        literals = sorted({_RE2_SPACE.join(re.escape(w) for w in t.rstrip("*").split())
+                           for t in terms}, key=len, reverse=True)
+        out[theme] = f"{_RE2_WORD_START}(?:{'|'.join(literals)})"
+    return out
+
+
+def _arrow_strings(forms: list[str]) -> pa.Array | None:
+    try:
+        return pa.array(forms, type=pa.large_string())
+    except (UnicodeEncodeError, pa.ArrowException):  # lone surrogates: no prefilter
+        return None
+
+
+def _candidates(forms: pa.Array | None, prefilter: str, n: int) -> np.ndarray:
+    """The positions of the texts the prefilter matches (all of them where it cannot run)."""
+    if forms is None:
+        return np.arange(n)
+    try:
+        found = pc.match_substring_regex(forms, prefilter)
+    except (pa.ArrowException, ValueError):  # an Arrow without RE2, or a pattern RE2 refuses
+        return np.arange(n)
+    return np.flatnonzero(found.to_numpy(zero_copy_only=False))
 
 
 @messages_metric
