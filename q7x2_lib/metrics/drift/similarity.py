@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from ..._core.text import (
     content_tokens,
@@ -84,14 +84,36 @@ def message_vectors(
     """
     check_positive_int("min_df", min_df)
     m = messages_seen(messages, func="message_vectors", include_seed=include_seed)
-    vectorizer = TfidfVectorizer(analyzer=content_tokens, min_df=min_df, sublinear_tf=sublinear_tf,
-                                 dtype=np.float64)
-    try:
-        matrix = vectorizer.fit_transform(m["text"].tolist()).tocsr()
-        terms = vectorizer.get_feature_names_out()
+    try:  # TfidfVectorizer(min_df=min_df, sublinear_tf=sublinear_tf), each distinct text once
+        counts, terms = distinct_counts(m["text"].tolist(), content_tokens, np.float64,
+                                        min_df=min_df)
+        tfidf = TfidfTransformer(sublinear_tf=sublinear_tf).fit(counts)
+        matrix = tfidf.transform(counts, copy=False).tocsr()
     except ValueError:  # no content word in the whole corpus (e.g. every message is "[END]")
         matrix, terms = sp.csr_matrix((len(m), 0), dtype=np.float64), np.array([], dtype=object)
     return MessageVectors(index=m[_KEYS], matrix=matrix, terms=terms)
+
+
+def distinct_counts(texts: list[str], analyzer, dtype, *, min_df: int = 1
+                    ) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``CountVectorizer(analyzer=analyzer, dtype=dtype, min_df=min_df)``'s matrix and terms,
+    each distinct text analysed once.
+
+    The distinct texts, in order of first appearance, give the same vocabulary in the same
+    order of first appearance, so each text's row is its distinct text's row, entry for entry;
+    the document frequencies that ``min_df`` prunes on are counted over every text. Raises
+    ValueError as CountVectorizer does when no term is found or none is left.
+    """
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
+    vectorizer = CountVectorizer(analyzer=analyzer, dtype=dtype)
+    matrix = vectorizer.fit_transform(list(distinct)).tocsr()[codes]
+    terms = vectorizer.get_feature_names_out()
+    if min_df > 1:
+        kept = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]) >= min_df)
+        if not len(kept):
+            raise ValueError("After pruning, no terms remain. Try a lower min_df.")
+        matrix, terms = matrix[:, kept], terms[kept]
+    return matrix, terms
 
 
 def _rowwise_cosine(x: sp.csr_matrix, y: sp.csr_matrix) -> np.ndarray:

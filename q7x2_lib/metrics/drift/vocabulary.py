@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
 from ..._core.text import (
     is_content_word,
@@ -13,7 +12,7 @@ from ..._core.text import (
     tokenize,
 )
 from ..._core.validate import check_positive_int, messages_metric, messages_seen
-from .similarity import median_by_turn
+from .similarity import distinct_counts, median_by_turn
 
 __all__ = [
     "novelty_curves",
@@ -31,9 +30,8 @@ _KEYS = ["conversation_id", "turn", "speaker"]
 
 def _token_counts(texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
     """Token counts per text (all tokens) and the sorted vocabulary."""
-    vectorizer = CountVectorizer(analyzer=tokenize, dtype=np.int64)
-    try:
-        return vectorizer.fit_transform(texts).tocsr(), vectorizer.get_feature_names_out()
+    try:  # CountVectorizer(analyzer=tokenize), each distinct text once
+        return distinct_counts(texts, tokenize, np.int64)
     except ValueError:  # no token anywhere
         return sp.csr_matrix((len(texts), 0), dtype=np.int64), np.array([], dtype=object)
 
