@@ -191,7 +191,7 @@ def return_freed_memory() -> None:
     (glibc's ``malloc_trim``; elsewhere Arrow's pool only.)
     """
     pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -212,7 +212,7 @@ def reuse_freed_memory() -> bool:
     back to the system after each metric: ``by_conversation`` calls ``return_freed_memory``.
     (glibc's ``mallopt``; elsewhere nothing is done.)
     """
-    mallopt = _mallopt()
+    mallopt = _glibc("mallopt")
     if mallopt is None:
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
@@ -220,16 +220,9 @@ def reuse_freed_memory() -> bool:
 
 
 @functools.cache
-def _mallopt():
+def _glibc(name: str):
+    """The C function ``name`` of glibc, or None where there is none."""
     try:
-        return ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-@functools.cache
-def _malloc_trim():
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
+        return getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):  # not glibc
         return None

@@ -117,7 +117,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(_chunks._mallopt() is None, reason="glibc's mallopt only")
+@pytest.mark.skipif(_chunks._glibc("mallopt") is None, reason="glibc's mallopt only")
 def test_reuse_freed_memory_stops_a_fresh_mapping_per_array_under_dasks_trim_setting():
     # A Dask nanny sets MALLOC_TRIM_THRESHOLD_=65536: each 4 MiB array is then a fresh mmap,
     # its pages faulted in anew; after reuse_freed_memory the same block is reused.
