@@ -148,3 +148,17 @@ def test_a_long_conversation_s_recurrence_matrix_is_evenly_sampled():
     assert small.attrs["n_messages"] == 50 and full.attrs["n_messages"] == 50
     assert small.index[0] == 0 and small.index[-1] == 49
     assert small.equals(full.loc[small.index, small.columns])
+
+
+def test_loops_rows_follow_the_conversations_order(tmp_path):
+    # A pair loop found by each speaker's scan at once used to put its conversation first, so
+    # the rows left corpus order and a Dask run (part by part) disagreed with one process.
+    import q7x2_lib as q7
+    from q7x2_lib.datasets import write_synthetic_corpus
+
+    write_synthetic_corpus(tmp_path, n_conversations=60, seed=5, formats=("md",))  # has one
+    m = q7.read_corpus(tmp_path, progress=False).messages
+    table = q7.loops(m)
+    position = pd.Index(pd.unique(m["conversation_id"].astype(str))).get_indexer(
+        table["conversation_id"])
+    assert (position >= 0).all() and (np.diff(position) > 0).all()

@@ -351,6 +351,7 @@ def _main_loops(t: pd.DataFrame) -> pd.DataFrame:
     repeats (found by the pair's scan, or by each speaker's at once); else a speaker's
     (one-sided) loop; a loop held to the end beats one that was left, then the latest, then
     the longest."""
+    order = pd.Index(pd.unique(t["conversation_id"]))  # the conversations' own order
     both = _both_speakers(t)
     if len(both):
         t = pd.concat([both.astype(t.dtypes.to_dict()), t], ignore_index=True)
@@ -363,7 +364,6 @@ def _main_loops(t: pd.DataFrame) -> pd.DataFrame:
         "end": t["end_turn"].fillna(-1).to_numpy(),
         "row": np.arange(len(t)),
     })
-    order = pd.Index(pd.unique(key["c"]))
     key["o"] = order.get_indexer(key["c"])
     ranked = key.sort_values(["o", "held", "has", "pair", "end", "duration"],
                              ascending=[True, False, False, False, False, False], kind="stable")
