@@ -157,7 +157,7 @@ def child(kind: str, folder: Path) -> dict:
 
 def _half(cache: Path, k: int) -> dict:
     """Every other part of a Parquet cache (the ``k``-th of two), each part's per-conversation
-    metrics on one thread: one of two perfectly scheduled workers, with no Dask at all."""
+    metrics on one thread: one of two workers dealt the parts in turn, with no Dask at all."""
     import pandas as pd
 
     import q7x2_lib as q7

@@ -369,49 +369,46 @@ def test_ttr_trend_slope():
     assert set(curves["measure"]) == {"novelty", "cumulative_ttr"}
 
 
+def _same_csr(x, y) -> None:
+    assert x.shape == y.shape and x.dtype == y.dtype
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(x, part), getattr(y, part), err_msg=part)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(["the stars", "light light", "[END]", "", "thank you 🙏",
                                  "Stars, light and the void", "void", "you and I", "🙏🙏 stars"]),
                 min_size=1, max_size=25), st.integers(1, 4))
-def test_distinct_counts_equal_sklearns_vectorizers_entry_for_entry(texts, min_df):
+def test_distinct_texts_give_sklearns_matrices_entry_for_entry(texts, min_df):
     # Each distinct text analysed once, rows repeated: CountVectorizer's and TfidfVectorizer's
     # matrices array for array (same entries in the same order), document frequencies over all.
-    import scipy.sparse as sp
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
     from q7x2_lib._core.text import content_tokens, tokenize
     from q7x2_lib.metrics.drift.similarity import distinct_counts
 
-    def same(x: sp.csr_matrix, y: sp.csr_matrix) -> None:
-        assert x.shape == y.shape and x.dtype == y.dtype
-        for part in ("indptr", "indices", "data"):
-            np.testing.assert_array_equal(getattr(x, part), getattr(y, part), err_msg=part)
+    counts = CountVectorizer(analyzer=tokenize, dtype=np.int64)
+    try:
+        expected = counts.fit_transform(texts).tocsr()
+    except ValueError:  # no token anywhere: both refuse
+        with pytest.raises(ValueError):
+            distinct_counts(texts, tokenize, np.int64)
+    else:
+        got, terms = distinct_counts(texts, tokenize, np.int64)
+        np.testing.assert_array_equal(terms, counts.get_feature_names_out())
+        _same_csr(got, expected)
 
-    def both(theirs, ours):
-        try:
-            expected = theirs()
-        except ValueError:
-            with pytest.raises(ValueError):
-                ours()
-            return None
-        got = ours()
-        np.testing.assert_array_equal(got[1], expected[1])
-        same(got[0], expected[0])
-        return got
-
-    both(lambda: (lambda v: (v.fit_transform(texts).tocsr(), v.get_feature_names_out()))(
-        CountVectorizer(analyzer=tokenize, dtype=np.int64)),
-        lambda: distinct_counts(texts, tokenize, np.int64))
-    both(lambda: (lambda v: (v.fit_transform(texts).tocsr(), v.get_feature_names_out()))(
-        TfidfVectorizer(analyzer=content_tokens, min_df=min_df, dtype=np.float64)),
-        lambda: (lambda c: (message_vectors_matrix(c[0]), c[1]))(
-            distinct_counts(texts, content_tokens, np.float64, min_df=min_df)))
-
-
-def message_vectors_matrix(counts):
-    from sklearn.feature_extraction.text import TfidfTransformer
-
-    return TfidfTransformer().fit(counts).transform(counts, copy=False).tocsr()
+    turns = [("AB"[i % 2], text) for i, text in enumerate(texts)]
+    vectors = message_vectors(make_messages({"c": turns}), min_df=min_df)  # sublinear_tf=True
+    tfidf = TfidfVectorizer(analyzer=content_tokens, min_df=min_df, sublinear_tf=True,
+                            dtype=np.float64)
+    try:
+        expected = tfidf.fit_transform(texts).tocsr()
+    except ValueError:  # no content word, or none left after min_df: an empty matrix
+        assert vectors.matrix.shape == (len(texts), 0) and len(vectors.terms) == 0
+    else:
+        np.testing.assert_array_equal(vectors.terms, tfidf.get_feature_names_out())
+        _same_csr(vectors.matrix, expected)
 
 
 def test_message_vectors_of_repeated_texts_repeat_rows():
