@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -219,3 +221,87 @@ def ngram_cosine(a: str, b: str, n: int = 3) -> float:
     if not grams_a or not grams_b:
         return 0.0
     return len(grams_a & grams_b) / (len(grams_a) * len(grams_b)) ** 0.5
+
+
+# --- token codes: each distinct text tokenised once, shared by the drift functions ------------
+
+_TEXT_CHUNK = 20_000  # texts tokenised at a time: bounds the memory of Python token lists
+
+
+@dataclass(frozen=True)
+class TokenCodes:
+    """The tokens of some texts as integer codes (:func:`tokenize`'s tokens, in order).
+
+    Text ``i``'s tokens are ``vocabulary[codes[indptr[i]:indptr[i + 1]]]``; ``vocabulary``
+    holds each distinct token once, in order of first appearance, and ``content[k]`` says
+    whether ``vocabulary[k]`` is a content word or emoji (:func:`is_content_token`).
+    """
+
+    indptr: np.ndarray
+    codes: np.ndarray
+    vocabulary: tuple[str, ...]
+    content: np.ndarray
+
+
+def token_codes(texts: Sequence[str]) -> TokenCodes:
+    """Tokenise ``texts`` (a list of strings) into :class:`TokenCodes`.
+
+    Texts are tokenised in chunks and each chunk's tokens hashed at once, so memory stays
+    bounded by a chunk's Python token lists rather than the whole corpus's.
+    """
+    index: dict[str, int] = {}
+    vocabulary: list[str] = []
+    lengths, parts = [], []
+    for start in range(0, len(texts), _TEXT_CHUNK):
+        tokens = [tokenize(t) for t in texts[start:start + _TEXT_CHUNK]]
+        lengths.append(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+        local, uniques = pd.factorize(np.array([w for t in tokens for w in t], dtype=object))
+        for word in uniques:
+            if word not in index:
+                index[word] = len(vocabulary)
+                vocabulary.append(word)
+        to_global = np.fromiter((index[w] for w in uniques), dtype=np.int64, count=len(uniques))
+        parts.append(to_global[local])
+    indptr = np.r_[0, np.cumsum(np.concatenate(lengths))] if lengths else np.zeros(1, np.int64)
+    codes = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    content = np.fromiter(map(is_content_token, vocabulary), dtype=bool, count=len(vocabulary))
+    indptr = indptr.astype(np.int64)
+    for array in (indptr, codes, content):  # shared between callers: nobody may change them
+        array.setflags(write=False)
+    return TokenCodes(indptr=indptr, codes=codes, vocabulary=tuple(vocabulary), content=content)
+
+
+_last_codes: tuple[bytes, TokenCodes] | None = None
+
+
+def _fingerprint(texts: Sequence[str]) -> bytes:
+    """A BLAKE2b digest of the texts and their lengths: equal exactly for the same texts."""
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)).tobytes())
+    for start in range(0, len(texts), _TEXT_CHUNK):
+        digest.update("".join(texts[start:start + _TEXT_CHUNK]).encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
+def shared_token_codes(texts: Sequence[str]) -> TokenCodes:
+    """:func:`token_codes` of ``texts``, remembered for the last list of texts asked for.
+
+    The drift functions each tokenise a corpus's distinct texts; the notebook calls four of
+    them on the same messages, so the second and later calls reuse the first's codes. The
+    texts are recognised by a digest of their content (not by object identity), and only the
+    last corpus is kept, so the memory held is one corpus's codes.
+    """
+    global _last_codes
+    key = _fingerprint(texts)
+    last = _last_codes
+    if last is not None and last[0] == key:
+        return last[1]
+    codes = token_codes(texts)
+    _last_codes = (key, codes)
+    return codes
+
+
+def forget_token_codes() -> None:
+    """Drop the remembered codes of :func:`shared_token_codes` (frees their memory)."""
+    global _last_codes
+    _last_codes = None

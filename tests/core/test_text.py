@@ -1,18 +1,24 @@
 """Tokens, normal form and character n-grams: known answers and properties."""
 
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from q7x2_lib._core import text as text_module
 from q7x2_lib._core.markers import END_MARKER_RE
 from q7x2_lib._core.text import (
     char_ngram_matrix,
     char_ngrams,
     content_tokens,
+    forget_token_codes,
     is_content_word,
     is_emoji,
     ngram_cosine,
     normal_form,
+    shared_token_codes,
+    token_codes,
     tokenize,
 )
 
@@ -117,3 +123,46 @@ def test_ngram_matrix_rows_are_the_ngram_sets(texts, n):
 def test_ngram_matrix_keeps_a_short_text_apart_from_a_padded_gram():
     matrix = char_ngram_matrix(["ab", "ab\x00"], 3)
     assert (matrix @ matrix.T).toarray()[0, 1] == 0
+
+
+# --- token codes ------------------------------------------------------------------------------
+
+
+def test_token_codes_known_answer():
+    codes = token_codes(["Love, love [END]", "", "🙏🙏 the stars", "Stars"])
+    assert codes.vocabulary == ("love", "🙏", "the", "stars")  # first appearance
+    assert codes.indptr.tolist() == [0, 2, 2, 6, 7]
+    assert codes.codes.tolist() == [0, 0, 1, 1, 2, 3, 3]
+    assert codes.content.tolist() == [True, True, False, True]
+
+
+@given(st.lists(_TEXT, max_size=12), st.integers(1, 4))
+def test_token_codes_give_back_each_texts_tokens(texts, chunk):
+    # Whatever the chunking, each text's codes spell out tokenize's tokens, and the vocabulary
+    # is each distinct token once, in order of first appearance.
+    with mock.patch.object(text_module, "_TEXT_CHUNK", chunk):
+        codes = token_codes(texts)
+    vocabulary = list(codes.vocabulary)
+    for i, text in enumerate(texts):
+        got = codes.codes[codes.indptr[i]:codes.indptr[i + 1]]
+        assert [vocabulary[c] for c in got] == tokenize(text)
+    every = [token for text in texts for token in tokenize(text)]
+    assert vocabulary == list(dict.fromkeys(every))
+    assert codes.content.tolist() == [content_tokens(t) == [t] for t in vocabulary]
+
+
+def test_shared_token_codes_are_reused_only_for_the_same_texts():
+    forget_token_codes()
+    first = shared_token_codes(["stars and light", "the void"])
+    # Equal texts in new string objects: the same codes, not tokenised again.
+    assert shared_token_codes(["stars and " + "light", "the " + "void"]) is first
+    # Any change of content, split or order is another corpus.
+    for other in (["stars and light", "the void "], ["stars and light the", " void"],
+                  ["the void", "stars and light"], ["stars and light"]):
+        assert shared_token_codes(other) is not first
+    again = shared_token_codes(["stars and light", "the void"])
+    assert again.vocabulary == first.vocabulary and again.codes.tolist() == first.codes.tolist()
+    with pytest.raises(ValueError):  # callers cannot change what others reuse
+        again.codes[0] = 5
+    forget_token_codes()
+    assert shared_token_codes(["stars and light", "the void"]) is not again

@@ -11,7 +11,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from ..._core.text import (
+    TokenCodes,
     content_tokens,
+    shared_token_codes,
+    tokenize,
 )
 from ..._core.validate import (
     check_int,
@@ -103,17 +106,55 @@ def distinct_counts(texts: list[str], analyzer, dtype, *, min_df: int = 1
     order of first appearance, so each text's row is its distinct text's row, entry for entry;
     the document frequencies that ``min_df`` prunes on are counted over every text. Raises
     ValueError as CountVectorizer does when no term is found or none is left.
+
+    For :func:`~q7x2_lib.text.tokenize` and :func:`~q7x2_lib.text.content_tokens` the matrix
+    is built from the shared token codes (:func:`shared_token_codes`: the distinct texts
+    tokenised once for every drift function) with CountVectorizer's own layout; any other
+    analyzer goes to CountVectorizer.
     """
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
-    vectorizer = CountVectorizer(analyzer=analyzer, dtype=dtype)
-    matrix = vectorizer.fit_transform(list(distinct)).tocsr()[codes]
-    terms = vectorizer.get_feature_names_out()
+    if analyzer is tokenize or analyzer is content_tokens:
+        matrix, terms = _code_counts(shared_token_codes(list(distinct)),
+                                     content=analyzer is content_tokens, dtype=dtype)
+    else:
+        vectorizer = CountVectorizer(analyzer=analyzer, dtype=dtype)
+        matrix = vectorizer.fit_transform(list(distinct)).tocsr()
+        terms = vectorizer.get_feature_names_out()
+    matrix = matrix[codes]
     if min_df > 1:
         kept = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]) >= min_df)
         if not len(kept):
             raise ValueError("After pruning, no terms remain. Try a lower min_df.")
         matrix, terms = matrix[:, kept], terms[kept]
     return matrix, terms
+
+
+def _code_counts(tokens: TokenCodes, *, content: bool, dtype) -> tuple[sp.csr_array, np.ndarray]:
+    """CountVectorizer's fitted matrix and terms from token codes, array for array.
+
+    CountVectorizer numbers terms in order of first appearance, sorts each row by that number,
+    then renames the numbers to alphabetical ranks without sorting again; the codes are numbered
+    in the same order (for content words too: leaving tokens out keeps the others' order).
+    """
+    codes, indptr = tokens.codes, tokens.indptr
+    used = np.flatnonzero(tokens.content) if content else np.arange(len(tokens.vocabulary))
+    if content:
+        keep = tokens.content[codes]
+        codes, indptr = codes[keep], np.r_[0, np.cumsum(keep)][indptr]
+    if not len(used):
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_texts, n_codes = len(indptr) - 1, len(tokens.vocabulary)
+    counts = sp.csr_array((np.ones(len(codes), dtype=np.intc), codes, indptr),
+                          shape=(n_texts, n_codes), copy=True)  # the shared codes stay as they are
+    counts.sum_duplicates()  # each row's codes sorted, repeats counted
+    words = np.asarray(tokens.vocabulary, dtype=object)[used]
+    order = sorted(range(len(used)), key=words.__getitem__)  # sorted() as CountVectorizer's
+    rank = np.empty(n_codes, dtype=np.int64)
+    rank[used[order]] = np.arange(len(used))
+    index = np.int32 if counts.nnz <= np.iinfo(np.int32).max else np.int64
+    matrix = sp.csr_array((counts.data, rank[counts.indices].astype(index),
+                           counts.indptr.astype(index)), shape=(n_texts, len(used)), dtype=dtype)
+    return matrix, words[order]
 
 
 def _rowwise_cosine(x: sp.csr_matrix, y: sp.csr_matrix) -> np.ndarray:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from ..._core.text import (
     normal_form,
-    tokenize,
+    shared_token_codes,
 )
 from ..._core.validate import check_positive_int, messages_metric, messages_seen, positions
 from ...io.lexicon import default_lexicon, load_lexicon
@@ -171,14 +171,13 @@ def theme_rates(
     codes, distinct = _distinct(m["text"])  # each distinct text tokenised and searched once
     hits = pd.DataFrame({theme: found[codes]
                          for theme, found in _distinct_hits(distinct, table).items()})
-    n_tokens = np.fromiter((len(tokenize(t)) for t in distinct), dtype="int64",
-                           count=len(distinct))[codes]
+    n_tokens = np.diff(shared_token_codes(distinct).indptr)[codes]  # tokenize(t), counted
     themes = list(hits.columns)
     labels = table.drop_duplicates("theme").set_index("theme")["label"]
-    out = m.loc[np.repeat(np.arange(len(m)), len(themes)), _KEYS].reset_index(drop=True)
-    out["theme"] = pd.Categorical(np.tile(themes, len(m)), categories=themes)
-    names = list(labels[themes])
-    out["label"] = pd.Categorical(np.tile(names, len(m)), categories=names)
+    out = m.iloc[np.repeat(np.arange(len(m)), len(themes))][_KEYS].reset_index(drop=True)
+    which = np.tile(np.arange(len(themes)), len(m))
+    out["theme"] = pd.Categorical.from_codes(which, categories=themes)
+    out["label"] = pd.Categorical.from_codes(which, categories=list(labels[themes]))
     out["n_hits"] = hits.to_numpy().ravel()
     out["n_tokens"] = np.repeat(n_tokens, len(themes))
     out["rate"] = np.divide(out["n_hits"], out["n_tokens"], out=np.zeros(len(out)),
