@@ -225,7 +225,7 @@ def ngram_cosine(a: str, b: str, n: int = 3) -> float:
 
 # --- token codes: each distinct text tokenised once, shared by the drift functions ------------
 
-_TEXT_CHUNK = 20_000  # texts tokenised at a time: bounds the memory of Python token lists
+_TEXT_CHUNK = 4_000  # texts tokenised at a time: bounds the memory of Python token lists
 
 
 @dataclass(frozen=True)
@@ -260,10 +260,11 @@ def token_codes(texts: Sequence[str]) -> TokenCodes:
             if word not in index:
                 index[word] = len(vocabulary)
                 vocabulary.append(word)
-        to_global = np.fromiter((index[w] for w in uniques), dtype=np.int64, count=len(uniques))
+        wide = np.int32 if len(vocabulary) <= np.iinfo(np.int32).max else np.int64
+        to_global = np.fromiter((index[w] for w in uniques), dtype=wide, count=len(uniques))
         parts.append(to_global[local])
     indptr = np.r_[0, np.cumsum(np.concatenate(lengths))] if lengths else np.zeros(1, np.int64)
-    codes = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
     content = np.fromiter(map(is_content_token, vocabulary), dtype=bool, count=len(vocabulary))
     indptr = indptr.astype(np.int64)
     for array in (indptr, codes, content):  # shared between callers: nobody may change them

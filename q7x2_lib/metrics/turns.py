@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from .._core.schema import tested_statistic
 from .._core.speed import by_conversation, columns_of
-from .._core.text import is_content_token, tokenize
+from .._core.text import token_codes
 from .._core.validate import check_positive_int, messages_metric
 from .dependence import (
     MIN_EFFECTIVE,
@@ -52,7 +52,6 @@ __all__ = [
 _MIN_PAIRS = 3  # a rank correlation of two points is always +-1
 _STR = "string"
 _CONV_CHUNK = 2000  # conversations per bootstrap chunk: keeps replicate matrices small
-_TEXT_CHUNK = 20_000  # messages tokenised at a time: bounds the memory of Python token lists
 _DENSE_PAIRS = 1_500  # replies of one direction above which echo baselines skip the (n, n) table
 
 
@@ -501,34 +500,15 @@ def _content_codes(texts: list[str] | pd.Series) -> tuple[np.ndarray, np.ndarray
 
 
 def _distinct_content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """:func:`_content_codes` of texts taken one by one (rows in order).
-
-    Texts are tokenised in chunks, and each distinct token is judged once, so memory stays
-    bounded by a chunk's tokens rather than the corpus's.
-    """
-    index: dict[str, int] = {}
-    vocab: list[str] = []
-    content: list[bool] = []
-    out_rows, out_codes = [], []
-    for start in range(0, len(texts), _TEXT_CHUNK):
-        chunk = texts[start:start + _TEXT_CHUNK]
-        tokens = [tokenize(t) for t in (chunk.tolist() if isinstance(chunk, pd.Series) else chunk)]
-        local, uniques = pd.factorize(np.array([w for t in tokens for w in t], dtype=object))
-        for word in uniques:
-            if word not in index:
-                index[word] = len(vocab)
-                vocab.append(word)
-                content.append(is_content_token(word))
-        to_global = np.fromiter((index[w] for w in uniques), dtype=np.int64, count=len(uniques))
-        codes = to_global[local]
-        rows = np.repeat(np.arange(start, start + len(tokens)), [len(t) for t in tokens])
-        keep = np.asarray(content, dtype=bool)[codes] if len(codes) else np.zeros(0, bool)
-        pairs = pd.DataFrame({"row": rows[keep], "code": codes[keep]}).drop_duplicates()
-        out_rows.append(pairs["row"].to_numpy(np.int64))
-        out_codes.append(pairs["code"].to_numpy(np.int64))
-    if not out_rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), vocab
-    return np.concatenate(out_rows), np.concatenate(out_codes), vocab
+    """:func:`_content_codes` of texts taken one by one (rows in order): each text's distinct
+    content words in order of first appearance, as codes into the vocabulary of every token."""
+    tokens = token_codes(texts)
+    keep = tokens.content[tokens.codes]
+    kept = np.diff(np.r_[0, np.cumsum(keep)][tokens.indptr])
+    pairs = pd.DataFrame({"row": np.repeat(np.arange(len(texts), dtype=np.int64), kept),
+                          "code": tokens.codes[keep]}).drop_duplicates()
+    return (pairs["row"].to_numpy(np.int64), pairs["code"].to_numpy(np.int64),
+            list(tokens.vocabulary))
 
 
 def _word_matrix(texts: pd.Series, conversation: np.ndarray) -> sp.csr_matrix:
