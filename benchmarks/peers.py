@@ -222,6 +222,7 @@ def _passes(folder: Path) -> dict:
             ("decay summary, bootstrap", lambda: q7.length_decay_summary(state["messages"])),
             ("decay summary, Sen interval",
              lambda: q7.length_decay_summary(state["messages"], interval="sen"))):
+        q7.text.forget_token_codes()  # the drift pass tokenises afresh, as in a new session
         gc.collect()
         reset_peak()
         t0 = time.perf_counter()

@@ -156,6 +156,7 @@ def child(folder: Path, timeout_at: float) -> dict:
         if time.perf_counter() > timeout_at:
             steps[name] = {"seconds": None, "peak_mb": None, "error": "skipped: time limit"}
             continue
+        q7.text.forget_token_codes()  # each function alone: no tokens from the one before
         gc.collect()
         reset_peak()
         t0 = time.perf_counter()

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus: {folder if args.corpus else 'synthetic, markdown only'}; "
               f"{n_conv:,} conversations, {len(m):,} messages, {distinct:,} distinct texts")
         rows: list[tuple[str, float]] = []
+        q7.text.forget_token_codes()  # message_vectors tokenises afresh
         vectors = _timed("lexical: message_vectors", lambda: q7.message_vectors(m), rows)
         _timed("lexical: similarity_by_turn",
                lambda: q7.similarity_by_turn(m, vectors=vectors), rows)
