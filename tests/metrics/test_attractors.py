@@ -74,6 +74,36 @@ def test_repeats_never_cross_conversations():
     assert not near_repeats(m)["is_near_repeat"].any()
 
 
+_LINES = st.sampled_from(["Here. Resting.", "here.  resting. [END]", "Here. Resting!", "", "[END]",
+                          "ab", "a", "Silence holds us.", "Silence holds us all.", "🙏", "é ü",
+                          "the quiet falls quiet", "the quiet falls"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.lists(_LINES, min_size=1, max_size=12), min_size=1, max_size=3),
+       st.integers(1, 5), st.sampled_from([0.3, 0.8, 1.0]))
+def test_lag_similarities_are_each_pairs_ngram_cosine(conversations, lookback, threshold):
+    # Whatever repeats (the same pair of forms at many turns, exact repeats, empty and short
+    # forms), each message's similarity at each lag is ngram_cosine of the two normal forms,
+    # and lag_matches (which skips pairs that cannot reach the threshold) agrees with it.
+    m = make_messages({f"c{i}": _conv(lines) for i, lines in enumerate(conversations)})
+    m = m[~m["is_seed"]].reset_index(drop=True)
+    sim, exact = attractors._lag_similarities(m, lookback, 3)
+    near, same = attractors.lag_matches(m, lags=lookback, threshold=threshold, ngram=3)
+    forms = [normal_form(t) for t in m["text"]]
+    conv = m["conversation_id"].tolist()
+    for i in range(len(m)):
+        for lag in range(1, lookback + 1):
+            j = i - lag
+            if j < 0 or conv[j] != conv[i]:
+                assert np.isnan(sim[i, lag - 1]) and not near[i, lag - 1]
+                continue
+            expected = ngram_cosine(forms[i], forms[j])
+            assert sim[i, lag - 1] == pytest.approx(expected, abs=1e-12)
+            assert exact[i, lag - 1] == same[i, lag - 1] == (forms[i] == forms[j])
+            assert near[i, lag - 1] == (sim[i, lag - 1] >= threshold)
+
+
 def test_bad_threshold_names_the_parameter():
     m = make_messages({"c": _conv(["x"])})
     with pytest.raises(ValueError, match=r"threshold: got 1.5; expected a number in \(0, 1\]"):

@@ -114,10 +114,14 @@ def _short_grams(ids: np.ndarray, lengths: np.ndarray, n: int, bits: int) -> np.
     return key
 
 
-def _row_slice(grams: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
-    lo, hi = grams.indptr[start], grams.indptr[stop]
-    return sp.csr_matrix((grams.data[lo:hi], grams.indices[lo:hi],
-                          grams.indptr[start:stop + 1] - lo), shape=(stop - start, grams.shape[1]))
+def _shared_grams(grams: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``|A ∩ B|`` for the gram sets of rows ``a[i]`` and ``b[i]`` of ``grams``: each distinct
+    pair of rows intersected once (a loop pairs the same two forms at every turn)."""
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    pair, first = pd.factorize(a.astype(np.int64) * grams.shape[0] + b)
+    row_a, row_b = np.divmod(first, grams.shape[0])
+    return np.diff(grams[row_a].multiply(grams[row_b]).tocsr().indptr)[pair]
 
 
 def _chunk_similarities(forms: list[str], pos: np.ndarray, lookback: int, ngram: int,
@@ -129,9 +133,11 @@ def _chunk_similarities(forms: list[str], pos: np.ndarray, lookback: int, ngram:
     With ``bound``, a pair whose similarity cannot reach it is not compared (NaN): the cosine of
     two sets is at most ``sqrt(min(|A|, |B|) / max(|A|, |B|))``, and exact repeats are equal.
     """
-    grams = _gram_sets(forms, ngram)
-    sizes = np.diff(grams.indptr)
-    codes, _ = pd.factorize(np.asarray(forms, dtype=object))
+    codes, distinct = pd.factorize(np.asarray(forms, dtype=object))
+    # Each distinct form's grams once (loops repeat forms): the same code points are present, so
+    # its row is the full matrix's row of every copy.
+    grams = _gram_sets(distinct.tolist(), ngram)
+    sizes = np.diff(grams.indptr)[codes]
     n = len(forms)
     sim = np.full((n, lookback), np.nan)
     exact = np.zeros((n, lookback), dtype=bool)
@@ -146,12 +152,7 @@ def _chunk_similarities(forms: list[str], pos: np.ndarray, lookback: int, ngram:
             large = np.maximum(sizes[rows], sizes[rows - lag])
             sim[rows[same], lag - 1] = 1.0
             rows = rows[~same & (small >= bound * bound * large)]
-            # Row r of the product: the n-grams message r shares with message r - lag.
-            product = grams[rows].multiply(grams[rows - lag]).tocsr()
-            inter = np.diff(product.indptr)
-        else:
-            product = _row_slice(grams, lag, n).multiply(_row_slice(grams, 0, n - lag)).tocsr()
-            inter = np.diff(product.indptr)[rows - lag]
+        inter = _shared_grams(grams, codes[rows], codes[rows - lag])
         sim[rows, lag - 1] = _set_cosine(inter, sizes[rows], sizes[rows - lag])
     return sim, exact
 
