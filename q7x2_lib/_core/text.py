@@ -232,7 +232,7 @@ def ngram_cosine(a: str, b: str, n: int = 3) -> float:
 _TEXT_CHUNK = 4_000  # texts tokenised at a time: bounds the memory of Python token lists
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TokenCodes:
     """The tokens of some texts as integer codes (:func:`tokenize`'s tokens, in order).
 
@@ -270,9 +270,9 @@ def token_codes(texts: Sequence[str]) -> TokenCodes:
     indptr = np.r_[0, np.cumsum(np.concatenate(lengths))] if lengths else np.zeros(1, np.int64)
     codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
     content = np.fromiter(map(is_content_token, vocabulary), dtype=bool, count=len(vocabulary))
-    indptr = indptr.astype(np.int64)
-    for array in (indptr, codes, content):  # shared between callers: nobody may change them
-        array.setflags(write=False)
+    # Shared between callers, so held in immutable buffers: nobody can make them writable.
+    indptr, codes, content = (np.frombuffer(a.tobytes(), dtype=a.dtype)
+                              for a in (indptr.astype(np.int64), codes, content))
     return TokenCodes(indptr=indptr, codes=codes, vocabulary=tuple(vocabulary), content=content)
 
 

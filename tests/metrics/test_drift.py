@@ -370,8 +370,9 @@ def test_ttr_trend_slope():
 
 
 def _same_csr(x, y) -> None:
-    assert x.shape == y.shape and x.dtype == y.dtype
+    assert type(x) is type(y) and x.shape == y.shape and x.dtype == y.dtype
     for part in ("indptr", "indices", "data"):
+        assert getattr(x, part).dtype == getattr(y, part).dtype, part
         np.testing.assert_array_equal(getattr(x, part), getattr(y, part), err_msg=part)
 
 

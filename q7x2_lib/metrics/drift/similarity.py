@@ -129,7 +129,7 @@ def distinct_counts(texts: list[str], analyzer, dtype, *, min_df: int = 1
     return matrix, terms
 
 
-def _code_counts(tokens: TokenCodes, *, content: bool, dtype) -> tuple[sp.csr_array, np.ndarray]:
+def _code_counts(tokens: TokenCodes, *, content: bool, dtype) -> tuple[sp.csr_matrix, np.ndarray]:
     """CountVectorizer's fitted matrix and terms from token codes, array for array.
 
     CountVectorizer numbers terms in order of first appearance, sorts each row by that number,
@@ -152,8 +152,8 @@ def _code_counts(tokens: TokenCodes, *, content: bool, dtype) -> tuple[sp.csr_ar
     rank = np.empty(n_codes, dtype=np.int64)
     rank[used[order]] = np.arange(len(used))
     index = np.int32 if counts.nnz <= np.iinfo(np.int32).max else np.int64
-    matrix = sp.csr_array((counts.data, rank[counts.indices].astype(index),
-                           counts.indptr.astype(index)), shape=(n_texts, len(used)), dtype=dtype)
+    matrix = sp.csr_matrix((counts.data, rank[counts.indices].astype(index),
+                            counts.indptr.astype(index)), shape=(n_texts, len(used)), dtype=dtype)
     return matrix, words[order]
 
 

@@ -174,7 +174,7 @@ def theme_rates(
     n_tokens = np.diff(shared_token_codes(distinct).indptr)[codes]  # tokenize(t), counted
     themes = list(hits.columns)
     labels = table.drop_duplicates("theme").set_index("theme")["label"]
-    out = m.iloc[np.repeat(np.arange(len(m)), len(themes))][_KEYS].reset_index(drop=True)
+    out = m[_KEYS].iloc[np.repeat(np.arange(len(m)), len(themes))].reset_index(drop=True)
     which = np.tile(np.arange(len(themes)), len(m))
     out["theme"] = pd.Categorical.from_codes(which, categories=themes)
     out["label"] = pd.Categorical.from_codes(which, categories=list(labels[themes]))
