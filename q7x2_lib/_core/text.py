@@ -246,6 +246,11 @@ class TokenCodes:
     vocabulary: tuple[str, ...]
     content: np.ndarray
 
+    def content_only(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(indptr, codes)`` of the content tokens alone (:func:`content_tokens`), in order."""
+        keep = self.content[self.codes]
+        return np.r_[0, np.cumsum(keep)][self.indptr], self.codes[keep]
+
 
 def token_codes(texts: Sequence[str]) -> TokenCodes:
     """Tokenise ``texts`` (a list of strings) into :class:`TokenCodes`.

@@ -503,10 +503,9 @@ def _distinct_content_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, l
     """:func:`_content_codes` of texts taken one by one (rows in order): each text's distinct
     content words in order of first appearance, as codes into the vocabulary of every token."""
     tokens = token_codes(texts)
-    keep = tokens.content[tokens.codes]
-    kept = np.diff(np.r_[0, np.cumsum(keep)][tokens.indptr])
-    pairs = pd.DataFrame({"row": np.repeat(np.arange(len(texts), dtype=np.int64), kept),
-                          "code": tokens.codes[keep]}).drop_duplicates()
+    indptr, codes = tokens.content_only()
+    pairs = pd.DataFrame({"row": np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(indptr)),
+                          "code": codes}).drop_duplicates()
     return (pairs["row"].to_numpy(np.int64), pairs["code"].to_numpy(np.int64),
             list(tokens.vocabulary))
 

@@ -139,8 +139,7 @@ def _code_counts(tokens: TokenCodes, *, content: bool, dtype) -> tuple[sp.csr_ma
     codes, indptr = tokens.codes, tokens.indptr
     used = np.flatnonzero(tokens.content) if content else np.arange(len(tokens.vocabulary))
     if content:
-        keep = tokens.content[codes]
-        codes, indptr = codes[keep], np.r_[0, np.cumsum(keep)][indptr]
+        indptr, codes = tokens.content_only()
     if not len(used):
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     n_texts, n_codes = len(indptr) - 1, len(tokens.vocabulary)
