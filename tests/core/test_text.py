@@ -151,15 +151,25 @@ def test_token_codes_give_back_each_texts_tokens(texts, chunk):
     assert codes.content.tolist() == [content_tokens(t) == [t] for t in vocabulary]
 
 
+def _spells(codes, texts) -> bool:
+    """Whether the codes give back each text's tokens."""
+    return len(codes.indptr) == len(texts) + 1 and all(
+        [codes.vocabulary[c] for c in codes.codes[codes.indptr[i]:codes.indptr[i + 1]]]
+        == tokenize(text) for i, text in enumerate(texts))
+
+
 def test_shared_token_codes_are_reused_only_for_the_same_texts():
     forget_token_codes()
     first = shared_token_codes(["stars and light", "the void"])
     # Equal texts in new string objects: the same codes, not tokenised again.
     assert shared_token_codes(["stars and " + "light", "the " + "void"]) is first
-    # Any change of content, split or order is another corpus.
+    # Any change of content, split or order is another corpus, given its own codes (each asked
+    # for twice: the second time from the remembered slot).
     for other in (["stars and light", "the void "], ["stars and light the", " void"],
-                  ["the void", "stars and light"], ["stars and light"]):
-        assert shared_token_codes(other) is not first
+                  ["the void", "stars and light"], ["stars and light"], ["Stars and light"]):
+        got = shared_token_codes(other)
+        assert got is not first and _spells(got, other)
+        assert shared_token_codes(list(other)) is got
     again = shared_token_codes(["stars and light", "the void"])
     assert again.vocabulary == first.vocabulary and again.codes.tolist() == first.codes.tolist()
     for array in (again.codes, again.indptr, again.content):  # nobody can change what others reuse
